@@ -1,0 +1,48 @@
+# Developer entry points. `make test` is the one test command; CI (.ci/run) calls exactly this.
+#   make test                 run the suite on SQLite (the embedded default)
+#   make test DB=postgres     run it on the PostgreSQL at 127.0.0.1:5432
+#   make test VENV=.venv-floor PRETIX_VERSION=2026.3.0   run it against the oldest supported pretix
+VENV ?= .venv
+PYTHON ?= python3
+PRETIX_VERSION ?= 2026.8.0
+DB ?= sqlite
+PYTEST_ARGS ?=
+PG_ENV = PRETIX_DATABASE_BACKEND=postgresql PRETIX_DATABASE_NAME=pretix_hubspot PRETIX_DATABASE_USER=postgres \
+         PRETIX_DATABASE_HOST=127.0.0.1 PRETIX_DATABASE_PORT=5432
+ifeq ($(DB),postgres)
+DB_ENV = $(PG_ENV)
+else ifeq ($(DB),sqlite)
+DB_ENV = PRETIX_DATABASE_BACKEND=sqlite3
+else
+$(error DB must be sqlite or postgres)
+endif
+
+.PHONY: all venv test localecompile localegen check-style check-migrations sandbox
+
+all: localecompile
+
+$(VENV)/.installed-$(PRETIX_VERSION): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q "pretix==$(PRETIX_VERSION)" -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed-$(PRETIX_VERSION)
+
+# PRETIX_CONFIG_FILE=/dev/null: a pretix.cfg in the working directory or /etc must not pick the test database.
+test: venv localecompile
+	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+localecompile:
+	set -e; for po in pretix_hubspot/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po"; done
+
+localegen: venv
+	cd pretix_hubspot && PRETIX_CONFIG_FILE=/dev/null DATA_DIR=$$(mktemp -d) ../$(VENV)/bin/python -m pretix makemessages \
+		--add-location file --ignore "tests/*" -l de -l de_Informal
+
+check-style: venv
+	$(VENV)/bin/flake8 pretix_hubspot tests
+	$(VENV)/bin/isort --check-only --diff pretix_hubspot tests
+
+check-migrations: venv
+	PYTHON=$(VENV)/bin/python tools/makemigrations.sh --check --dry-run

@@ -1,0 +1,71 @@
+"""
+Server-wide configuration of the HubSpot app: credentials and hosts.
+
+Every value can be set in pretix.cfg (section ``[hubspot]``), which wins, or on the global settings page
+(Administration → Global settings → HubSpot), stored as ``hubspot_<name>`` global settings. Hosts are configurable
+so that the plugin can talk to HubSpot's EU data centre, a staging system, or the project's local HubSpot sandbox.
+"""
+from django.conf import settings
+from pretix.base.settings import GlobalSettingsObject
+
+CONFIG_SECTION = "hubspot"
+
+DEFAULTS = {
+    "client_id": "",
+    "client_secret": "",
+    # REST API host (also serves the OAuth token endpoints)
+    "api_url": "https://api.hubapi.com",
+    # Where the user is sent to grant access (…/oauth/authorize)
+    "auth_url": "https://app.hubspot.com",
+    # Seconds a single HTTP request to HubSpot may take
+    "timeout": "20",
+}
+
+# The scopes HubSpot must grant; without them the plugin cannot do its job.
+REQUIRED_SCOPES = (
+    "oauth",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.schemas.contacts.read",
+    "crm.schemas.deals.read",
+)
+# Only needed to create the pretix-order-id property from the settings page.
+OPTIONAL_SCOPES = (
+    "crm.schemas.contacts.write",
+    "crm.schemas.deals.write",
+)
+
+
+def get(name: str) -> str:
+    if settings.CONFIG_FILE.has_option(CONFIG_SECTION, name):
+        return settings.CONFIG_FILE.get(CONFIG_SECTION, name)
+    value = GlobalSettingsObject().settings.get("hubspot_" + name, default=None)
+    if value:
+        return str(value)
+    return DEFAULTS[name]
+
+
+def is_configured_in_file(name: str) -> bool:
+    return settings.CONFIG_FILE.has_option(CONFIG_SECTION, name)
+
+
+def api_url() -> str:
+    return get("api_url").rstrip("/")
+
+
+def auth_url() -> str:
+    return get("auth_url").rstrip("/")
+
+
+def request_timeout() -> float:
+    try:
+        return float(get("timeout"))
+    except ValueError:
+        return float(DEFAULTS["timeout"])
+
+
+def app_credentials():
+    """Returns ``(client_id, client_secret)``; either may be empty when the administrator has not set them up."""
+    return get("client_id"), get("client_secret")

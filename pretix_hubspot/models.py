@@ -1,0 +1,138 @@
+from datetime import timedelta
+
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django_scopes import ScopedManager
+from pretix.base.models import LoggedModel
+
+from . import crypto
+
+HUBSPOT_CONTACTS = "contacts"
+HUBSPOT_DEALS = "deals"
+HUBSPOT_OBJECT_TYPES = (
+    (HUBSPOT_CONTACTS, pgettext_lazy("hubspot", "Contacts")),
+    (HUBSPOT_DEALS, pgettext_lazy("hubspot", "Deals")),
+)
+# HubSpot's numeric object type ids, used in record URLs (…/record/0-1/<id>).
+HUBSPOT_OBJECT_TYPE_IDS = {HUBSPOT_CONTACTS: "0-1", HUBSPOT_DEALS: "0-3"}
+
+PRETIX_ORDER = "Order"
+PRETIX_ORDER_POSITION = "OrderPosition"
+PRETIX_MODELS = (
+    (PRETIX_ORDER, _("Order")),
+    (PRETIX_ORDER_POSITION, _("Order position")),
+)
+
+
+class HubSpotConnection(LoggedModel):
+    """
+    An OAuth installation of the HubSpot app in one HubSpot account (portal), owned by an organizer.
+
+    Any event of the organizer can use it; consenting once is enough for all of them. The tokens are stored
+    encrypted (see ``crypto``) and are never rendered, logged or copied with an event.
+    """
+
+    organizer = models.ForeignKey("pretixbase.Organizer", on_delete=models.CASCADE, related_name="hubspot_connections")
+    portal_id = models.BigIntegerField(verbose_name=_("HubSpot account ID"))
+    hub_domain = models.CharField(max_length=255, blank=True, verbose_name=_("HubSpot account domain"))
+    ui_domain = models.CharField(max_length=255, default="app.hubspot.com")
+    data_hosting_location = models.CharField(max_length=16, blank=True)
+    hubspot_user = models.CharField(max_length=255, blank=True, verbose_name=_("Connected HubSpot user"))
+    scopes = models.JSONField(default=list)
+    connected_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    access_token_encrypted = models.TextField(blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    access_token_expires = models.DateTimeField(null=True, blank=True)
+    # Set when HubSpot rejected the refresh token (app uninstalled, token revoked): a person has to consent again.
+    needs_reconnect = models.BooleanField(default=False)
+    last_refresh_error = models.TextField(blank=True)
+
+    objects = ScopedManager(organizer="organizer")
+
+    class Meta:
+        unique_together = (("organizer", "portal_id"),)
+
+    def __str__(self):
+        return f"HubSpot {self.portal_id}"
+
+    @property
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_token_encrypted)
+
+    @access_token.setter
+    def access_token(self, value: str):
+        self.access_token_encrypted = crypto.encrypt(value)
+
+    @property
+    def refresh_token(self) -> str:
+        return crypto.decrypt(self.refresh_token_encrypted)
+
+    @refresh_token.setter
+    def refresh_token(self, value: str):
+        self.refresh_token_encrypted = crypto.encrypt(value)
+
+    def access_token_valid_for(self, margin: timedelta) -> bool:
+        return bool(
+            self.access_token_encrypted
+            and self.access_token_expires
+            and self.access_token_expires - margin > now()
+        )
+
+    def record_url(self, object_type: str, record_id) -> str:
+        return "https://{domain}/contacts/{portal}/record/{type_id}/{id}".format(
+            domain=self.ui_domain or "app.hubspot.com",
+            portal=self.portal_id,
+            type_id=HUBSPOT_OBJECT_TYPE_IDS[object_type],
+            id=record_id,
+        )
+
+
+class EventConnection(LoggedModel):
+    """
+    Links an event to the HubSpot connection its orders are exported to.
+
+    ``connected_at`` matters: only orders placed from that moment on are queued automatically.
+    """
+
+    event = models.OneToOneField("pretixbase.Event", on_delete=models.CASCADE, related_name="hubspot_connection")
+    connection = models.ForeignKey(HubSpotConnection, on_delete=models.CASCADE, related_name="event_connections")
+    connected_at = models.DateTimeField(default=now)
+    connected_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ScopedManager(organizer="event__organizer")
+
+    def __str__(self):
+        return f"{self.event} → {self.connection}"
+
+
+class ObjectMapping(LoggedModel):
+    """
+    One "pretix object → HubSpot object" row of the settings page.
+
+    It presents itself to pretix's data-sync framework as an ``ObjectMapping`` (id, pretix_model,
+    external_object_type, pretix_id_field, external_id_field, property_mappings). ``property_mappings`` holds the
+    list that ``PropertyMappingFormSet.to_property_mappings_list()`` produces, in row order, so pretix's own
+    helpers (``get_properties``, ``assign_properties``, ``translate_property_mappings``) work on it unchanged.
+    """
+
+    event = models.ForeignKey("pretixbase.Event", on_delete=models.CASCADE, related_name="hubspot_object_mappings")
+    position = models.PositiveIntegerField(default=0)
+    pretix_model = models.CharField(max_length=32, choices=PRETIX_MODELS, verbose_name=_("pretix object type"))
+    external_object_type = models.CharField(
+        max_length=32, choices=HUBSPOT_OBJECT_TYPES, verbose_name=_("HubSpot object type")
+    )
+    pretix_id_field = models.CharField(max_length=255, blank=True, verbose_name=_("pretix field"))
+    external_id_field = models.CharField(max_length=255, blank=True, verbose_name=_("HubSpot field"))
+    property_mappings = models.JSONField(default=list)
+
+    objects = ScopedManager(organizer="event__organizer")
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self):
+        return "{} → {}".format(self.get_pretix_model_display(), self.get_external_object_type_display())

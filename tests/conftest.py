@@ -1,0 +1,137 @@
+import inspect
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+from django.utils.timezone import now
+from django_scopes import scopes_disabled
+from pretix.base.models import Event, Item, Order, Organizer, Question, Team, User
+from pretix.base.models.orders import InvoiceAddress
+
+pytest_plugins = ["tests.hubspot_sandbox.fixtures"]
+
+PLUGIN = "pretix_hubspot"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # Same trick as pretix's own test suite: plain fixtures may touch scoped models freely.
+    if inspect.isgeneratorfunction(fixturedef.func):
+        yield
+    else:
+        with scopes_disabled():
+            yield
+
+
+@pytest.fixture(autouse=True)
+def reset_locale():
+    translation.activate("en")
+
+
+@pytest.fixture
+def organizer():
+    return Organizer.objects.create(name="Tech Events Ltd", slug="techevents")
+
+
+@pytest.fixture
+def event(organizer):
+    return Event.objects.create(
+        organizer=organizer, name="PyConf 2027", slug="pyconf",
+        date_from=now() + timedelta(days=30), currency="EUR", live=True,
+        plugins="pretix.plugins.banktransfer," + PLUGIN,
+    )
+
+
+@pytest.fixture
+def event_without_plugin(organizer):
+    return Event.objects.create(
+        organizer=organizer, name="Other Conf", slug="otherconf",
+        date_from=now() + timedelta(days=60), currency="EUR", live=True,
+        plugins="pretix.plugins.banktransfer",
+    )
+
+
+@pytest.fixture
+def item(event):
+    return Item.objects.create(event=event, name="Conference ticket", default_price=Decimal("120.00"), admission=True)
+
+
+@pytest.fixture
+def question(event, item):
+    q = Question.objects.create(
+        event=event, question="Job title", type=Question.TYPE_STRING, identifier="JOBTITLE", required=False,
+    )
+    q.items.add(item)
+    return q
+
+
+@pytest.fixture
+def user():
+    return User.objects.create_user("admin@techevents.example", "Password-2027-xyz")
+
+
+@pytest.fixture
+def team(organizer, event, user):
+    t = Team.objects.create(organizer=organizer, name="Admins", all_events=True, all_event_permissions=True,
+                            all_organizer_permissions=True)
+    t.members.add(user)
+    return t
+
+
+@pytest.fixture
+def readonly_user(organizer, event):
+    """A team member who may see orders but not change the event's settings."""
+    u = User.objects.create_user("viewer@techevents.example", "Password-2027-xyz")
+    t = Team.objects.create(organizer=organizer, name="Viewers", all_events=True,
+                            limit_event_permissions={"event.orders:read": True})
+    t.members.add(u)
+    return u
+
+
+@pytest.fixture
+def admin_client(client, team, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def readonly_client(client, readonly_user):
+    client.force_login(readonly_user)
+    return client
+
+
+def make_order(event, item, *, code, email, attendees=(), status=Order.STATUS_PAID, invoice=None, question=None,
+               answer=None, placed=None):
+    """An order with one position per attendee (name, e-mail) and an optional invoice address."""
+    placed = placed or now()
+    total = item.default_price * max(len(attendees), 1)
+    order = Order.objects.create(
+        code=code, event=event, email=email, status=status, locale="en", datetime=placed,
+        expires=placed + timedelta(days=10), total=total,
+        sales_channel=event.organizer.sales_channels.get(identifier="web"),
+    )
+    for i, (name, attendee_email) in enumerate(attendees or [(None, None)], start=1):
+        pos = order.positions.create(
+            item=item, variation=None, price=item.default_price, positionid=i,
+            attendee_name_parts={"_scheme": "given_family", "given_name": name.split()[0],
+                                 "family_name": name.split()[-1]} if name else {},
+            attendee_email=attendee_email,
+        )
+        if question is not None and answer is not None:
+            pos.answers.create(question=question, answer=answer)
+    if invoice:
+        InvoiceAddress.objects.create(order=order, **invoice)
+    return order
+
+
+@pytest.fixture
+def order(event, item, question):
+    return make_order(
+        event, item, code="ABC12", email="jane.doe@example.org",
+        attendees=[("Jane Doe", "jane.doe@example.org"), ("John Smith", "john.smith@example.org")],
+        invoice={"name_parts": {"_scheme": "given_family", "given_name": "Jane", "family_name": "Doe"},
+                 "company": "Doe Industries", "street": "Main Street 1", "zipcode": "10115", "city": "Berlin",
+                 "country": "DE"},
+        question=question, answer="CTO",
+    )
