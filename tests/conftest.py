@@ -135,3 +135,40 @@ def order(event, item, question):
                  "country": "DE"},
         question=question, answer="CTO",
     )
+
+
+@pytest.fixture
+def hubspot_app(db, hubspot):
+    """The server's HubSpot app configuration, pointing at the sandbox (as an administrator would in pretix.cfg)."""
+    from pretix.base.settings import GlobalSettingsObject
+    gs = GlobalSettingsObject()
+    gs.settings.set("hubspot_client_id", hubspot.client_id)
+    gs.settings.set("hubspot_client_secret", hubspot.client_secret)
+    gs.settings.set("hubspot_api_url", hubspot.url)
+    gs.settings.set("hubspot_auth_url", hubspot.url)
+    return hubspot
+
+
+@pytest.fixture
+def connection(organizer, user, hubspot_app):
+    """An organizer-level connection to the sandbox's default HubSpot account, with fresh tokens."""
+    from pretix_hubspot.models import HubSpotConnection
+    tokens = hubspot_app.issue_tokens(hubspot_app.default_portal_id)
+    conn = HubSpotConnection(
+        organizer=organizer, portal_id=hubspot_app.default_portal_id, hub_domain="techevents.example",
+        ui_domain="app.hubspot.com", hubspot_user="organizer@techevents.example", scopes=tokens["scopes"],
+        connected_by=user, access_token_expires=now() + timedelta(seconds=tokens["expires_in"]),
+    )
+    conn.access_token = tokens["access_token"]
+    conn.refresh_token = tokens["refresh_token"]
+    conn.save()
+    return conn
+
+
+@pytest.fixture
+def connected_event(event, connection, user):
+    """The event, connected to HubSpot (an hour ago, so orders placed in the test count as new)."""
+    from pretix_hubspot.models import EventConnection
+    EventConnection.objects.create(event=event, connection=connection, connected_by=user,
+                                   connected_at=now() - timedelta(hours=1))
+    return event
