@@ -136,3 +136,64 @@ class ObjectMapping(LoggedModel):
 
     def __str__(self):
         return "{} → {}".format(self.get_pretix_model_display(), self.get_external_object_type_display())
+
+
+class OrderExport(models.Model):
+    """
+    One run of "Export existing orders" (or of "Send again" after a settings change).
+
+    The orders themselves travel through pretix's own sync queue (``OrderSyncQueue``); the queue rows this run
+    created carry ``triggered_by = self.queue_tag`` so they can be counted and cancelled. The selected order ids are
+    kept here because pretix deletes a queue row once its order has been transferred: without them, progress could
+    not be counted after the fact, or after a server restart.
+    """
+
+    KIND_EXPORT = "export"
+    KIND_RESYNC = "resync"
+    KINDS = (
+        (KIND_EXPORT, _("Export of existing orders")),
+        (KIND_RESYNC, _("Sending transferred orders again")),
+    )
+    STATE_RUNNING = "running"
+    STATE_FINISHED = "finished"
+    STATE_CANCELLED = "cancelled"
+    STATES = (
+        (STATE_RUNNING, _("Running")),
+        (STATE_FINISHED, _("Finished")),
+        (STATE_CANCELLED, _("Cancelled")),
+    )
+
+    event = models.ForeignKey("pretixbase.Event", on_delete=models.CASCADE, related_name="hubspot_exports")
+    kind = models.CharField(max_length=16, choices=KINDS, default=KIND_EXPORT)
+    state = models.CharField(max_length=16, choices=STATES, default=STATE_RUNNING)
+    created = models.DateTimeField(default=now)
+    created_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The choices made on the form (status, dates, product), as shown back on the page.
+    filters = models.JSONField(default=dict)
+    order_ids = models.JSONField(default=list)
+    selected_count = models.PositiveIntegerField(default=0)
+    # Orders this run put into the queue; the others were waiting in it already (and are sent anyway).
+    queued_count = models.PositiveIntegerField(default=0)
+    finished = models.DateTimeField(null=True, blank=True)
+    cancelled = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Queue rows a cancellation removed before they were sent.
+    removed_count = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(organizer="event__organizer")
+
+    class Meta:
+        ordering = ("-created", "-id")
+        constraints = [
+            # The database, not a check in the view, makes a second click on "Start" harmless.
+            models.UniqueConstraint(
+                fields=["event"], condition=models.Q(state="running"), name="pretix_hubspot_one_running_export",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def queue_tag(self) -> str:
+        return f"pretix_hubspot.export:{self.pk}"
