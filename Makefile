@@ -47,3 +47,10 @@ check-style: venv
 
 check-migrations: venv
 	PYTHON=$(VENV)/bin/python tools/makemigrations.sh --check --dry-run
+
+# The whole job end to end: the HubSpot sandbox, a pretix on SQLite in demo-data/ with demo orders, the real OAuth
+# connect, starter mappings, one periodic run; keeps running until Ctrl-C. DEMO_ARGS=--no-wait stops after the summary.
+.PHONY: demo
+DEMO_ARGS ?=
+demo: venv localecompile
+	$(VENV)/bin/python -m tools.demo $(DEMO_ARGS)
