@@ -1,0 +1,156 @@
+"""Forms of the object mapping list and the mapping editor, built on pretix's ``PropertyMappingFormSet``."""
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from pretix.base.datasync.sourcefields import get_data_fields
+from pretix.base.models.datasync import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
+from pretix.control.forms.mapping import PropertyMappingForm, PropertyMappingFormSet, pretix_fields_choices
+
+from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS
+
+AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)
+PROPERTIES_PREFIX = "properties"
+
+
+def external_fields_id(prefix=PROPERTIES_PREFIX):
+    # The id pretix's formset gives the <script> holding the HubSpot properties for select2.
+    return prefix + "external-fields"
+
+
+class PretixFieldChoiceField(forms.ChoiceField):
+    """
+    Shows the pretix fields that fit the mapping's object type, but accepts every pretix field of the event, so that a
+    field of the wrong kind (e.g. an attendee field on an order mapping) reaches validation and gets a message that
+    says what is wrong, instead of a bare "invalid choice".
+    """
+
+    def __init__(self, *args, known_keys=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_keys = set(known_keys)
+
+    def valid_value(self, value):
+        return value in self.known_keys or super().valid_value(value)
+
+
+def pretix_field_choices(event, pretix_model, current=None):
+    """pretix's grouped choices for the object type, plus the current value when it is not among them."""
+    fields = get_data_fields(event, for_model=pretix_model)
+    choices = pretix_fields_choices(fields, current)
+    offered = {f.key for f in fields}
+    if current and current not in offered:
+        all_fields = {f.key: f for f in get_data_fields(event)}
+        label = all_fields[current].label if current in all_fields else _("Unknown field: {key}").format(key=current)
+        choices = choices + [(str(_("Not available for this object type")), [(current, label)])]
+    return choices
+
+
+def _widen_pretix_field(form, event, pretix_model, field_name, label, required):
+    current = form[field_name].value()
+    form.fields[field_name] = PretixFieldChoiceField(
+        label=label, required=required,
+        choices=[("", "---------")] + pretix_field_choices(event, pretix_model, current),
+        known_keys=[f.key for f in get_data_fields(event)] + ([current] if current else []),
+    )
+
+
+class MappingPropertyForm(PropertyMappingForm):
+    def __init__(self, *args, event=None, pretix_model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _widen_pretix_field(self, event, pretix_model, "pretix_field", _("pretix field"), required=False)
+        self.fields["external_field"].label = _("HubSpot field")
+        self.fields["overwrite"].label = _("Mode")
+
+
+class MappingPropertyFormSet(PropertyMappingFormSet):
+    """pretix's property rows ("Add property", reorder, delete), with pretix fields of the mapping's object type."""
+
+    form = MappingPropertyForm
+
+    def __init__(self, *args, event, pretix_model, external_fields, **kwargs):
+        super().__init__(
+            get_data_fields(event, for_model=pretix_model), external_fields, AVAILABLE_MODES, PROPERTIES_PREFIX,
+            *args, **kwargs
+        )
+        self.form_kwargs.update(event=event, pretix_model=pretix_model)
+
+
+class IdentifierForm(forms.Form):
+    """The first line of the editor: which pretix field identifies the record in HubSpot, by which property."""
+
+    pretix_id_field = forms.CharField()
+    external_id_field = forms.CharField(label=_("HubSpot field"))
+
+    def __init__(self, *args, event, pretix_model, external_fields=None, **kwargs):
+        super().__init__(*args, prefix="identifier", **kwargs)
+        _widen_pretix_field(self, event, pretix_model, "pretix_id_field", _("pretix field"), required=False)
+        if external_fields:
+            field = forms.ChoiceField(label=_("HubSpot field"), required=False, widget=forms.Select(attrs={
+                "data-model-select2": "json_script",
+                "data-select2-src": "#" + external_fields_id(),
+            }))
+            # Like pretix's rows: any value is taken here and checked against the account by the validation.
+            field.valid_value = lambda value: True
+            current = self["external_id_field"].value()
+            field.choices = [(current, current)] if current else []
+            self.fields["external_id_field"] = field
+        else:
+            self.fields["external_id_field"].required = False
+
+
+class ObjectMappingForm(forms.Form):
+    """One row of the "Object mappings" list: pretix object type → HubSpot object type."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    pretix_model = forms.ChoiceField(choices=PRETIX_MODELS, label=_("pretix object type"))
+    external_object_type = forms.ChoiceField(choices=HUBSPOT_OBJECT_TYPES,
+                                             label=pgettext_lazy("hubspot", "HubSpot object type"))
+
+    # The stored mapping this row stands for; None for a row that has not been saved yet.
+    instance = None
+
+    def __init__(self, *args, event, **kwargs):
+        self.event = event
+        super().__init__(*args, **kwargs)
+
+    def clean_id(self):
+        pk = self.cleaned_data.get("id")
+        if pk is None:
+            return None
+        mapping = self.event.hubspot_object_mappings.filter(pk=pk).first()
+        if mapping is None:
+            raise forms.ValidationError(_("This mapping does not exist (any more). Please reload the page."))
+        self.instance = mapping
+        return pk
+
+
+class BaseObjectMappingFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        ids = [f.cleaned_data.get("id") for f in self.forms if hasattr(f, "cleaned_data") and f.cleaned_data.get("id")]
+        if len(ids) != len(set(ids)):
+            raise forms.ValidationError(_("The same mapping was sent twice. Please reload the page."))
+
+
+ObjectMappingFormSet = formset_factory(
+    ObjectMappingForm, formset=BaseObjectMappingFormSet, can_order=True, can_delete=True, extra=0,
+)
+
+
+MAPPINGS_PREFIX = "mappings"
+
+
+def object_mapping_formset_for(event, data=None):
+    """
+    The "Object mappings" list of the settings page. An event without mappings gets one unsaved "Order → Contacts"
+    row, the first entry the guide tells organizers to edit: saving the page creates it.
+    """
+    mappings = {m.pk: m for m in event.hubspot_object_mappings.all()}
+    initial = [
+        {"id": m.pk, "pretix_model": m.pretix_model, "external_object_type": m.external_object_type}
+        for m in mappings.values()
+    ] or [{"pretix_model": PRETIX_MODELS[0][0], "external_object_type": HUBSPOT_OBJECT_TYPES[0][0]}]
+    formset = ObjectMappingFormSet(data=data, initial=initial, prefix=MAPPINGS_PREFIX, form_kwargs={"event": event})
+    if data is None:
+        for form in formset.forms:
+            form.instance = mappings.get(form.initial.get("id"))
+    return formset

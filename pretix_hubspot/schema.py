@@ -1,0 +1,266 @@
+"""
+What the connected HubSpot account offers to map onto: the properties of an object type and the deal pipelines.
+
+The mapping editor and the validation on save need this on every page view, and HubSpot asks integrations to cache
+such metadata rather than fetch it per request, so answers are kept in Django's cache for a few minutes, keyed by
+the HubSpot account (portal). "Refresh" on the editor drops them, e.g. after a property was created in HubSpot.
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import requests
+import urllib3
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+from hubspot.crm.pipelines import ApiException as PipelinesApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
+from pretix.base.datasync.datasync import BaseSyncError
+
+from . import oauth
+from .client import HubSpotApi
+from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES
+from .oauth import ReconnectRequired
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 300
+CACHE_VERSION = 1
+
+# HubSpot property types (``type``), as the API names them.
+TYPE_STRING = "string"
+TYPE_NUMBER = "number"
+TYPE_DATE = "date"
+TYPE_DATETIME = "datetime"
+TYPE_ENUMERATION = "enumeration"
+TYPE_BOOL = "bool"
+
+DEAL_STAGE_PROPERTY = "dealstage"
+DEAL_PIPELINE_PROPERTY = "pipeline"
+
+
+@dataclass(frozen=True)
+class HubSpotProperty:
+    name: str
+    label: str
+    type: str
+    field_type: str = ""
+    # (value, label) pairs of an enumeration, in HubSpot's display order
+    options: Tuple[Tuple[str, str], ...] = ()
+    has_unique_value: bool = False
+    read_only: bool = False
+
+    @property
+    def display_name(self) -> str:
+        # The guide shows properties as "pretix-order-id (pretix_order_id | string)".
+        return "{} ({} | {})".format(self.label or self.name, self.name, self.type)
+
+    @property
+    def option_values(self):
+        return [value for value, label in self.options]
+
+    def as_select2(self) -> dict:
+        """One entry of the editor's property list; the value-map editor reads ``type`` and ``options``."""
+        return {
+            "id": self.name,
+            "text": self.display_name,
+            "type": self.type,
+            "fieldType": self.field_type,
+            "options": [[value, label] for value, label in self.options],
+        }
+
+
+@dataclass(frozen=True)
+class PipelineStage:
+    id: str
+    label: str
+    is_closed: Optional[bool] = None
+    probability: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    id: str
+    label: str
+    stages: Tuple[PipelineStage, ...] = ()
+
+
+@dataclass
+class ObjectSchema:
+    """Everything the editor needs to know about one HubSpot object type in one account."""
+
+    object_type: str
+    properties: Dict[str, HubSpotProperty]
+    pipelines: List[Pipeline] = field(default_factory=list)
+
+    def get(self, name) -> Optional[HubSpotProperty]:
+        return self.properties.get(name)
+
+    def writable_properties(self) -> List[HubSpotProperty]:
+        return sorted(
+            (p for p in self.properties.values() if not p.read_only),
+            key=lambda p: ((p.label or p.name).lower(), p.name),
+        )
+
+    def select2_choices(self) -> List[dict]:
+        return [p.as_select2() for p in self.writable_properties()]
+
+    def default_pipeline(self) -> Optional[Pipeline]:
+        for p in self.pipelines:
+            if p.id == "default":
+                return p
+        return self.pipelines[0] if self.pipelines else None
+
+    def pipeline_of_stage(self, stage_id) -> Optional[Pipeline]:
+        for p in self.pipelines:
+            if any(s.id == stage_id for s in p.stages):
+                return p
+        return None
+
+
+class SchemaUnavailable(Exception):
+    """HubSpot could not tell us its properties; ``message`` says why, in words for the organizer."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _cache_key(connection, what):
+    return "pretix_hubspot:schema:v{}:{}:{}".format(CACHE_VERSION, connection.portal_id, what)
+
+
+def _property_from_sdk(p) -> HubSpotProperty:
+    meta = p.modification_metadata
+    read_only = bool(getattr(meta, "read_only_value", False)) or bool(p.calculated)
+    options = tuple(
+        (str(o.value), str(o.label or o.value))
+        for o in sorted(p.options or [], key=lambda o: (o.display_order if o.display_order is not None else 0))
+        if not o.hidden
+    )
+    return HubSpotProperty(
+        name=p.name, label=p.label or p.name, type=p.type or TYPE_STRING, field_type=p.field_type or "",
+        options=options, has_unique_value=bool(p.has_unique_value), read_only=read_only,
+    )
+
+
+def _stage_from_sdk(s) -> PipelineStage:
+    metadata = s.metadata or {}
+    is_closed = metadata.get("isClosed")
+    probability = metadata.get("probability")
+    try:
+        probability = float(probability) if probability not in (None, "") else None
+    except (TypeError, ValueError):
+        probability = None
+    return PipelineStage(
+        id=str(s.id), label=s.label or str(s.id),
+        is_closed=None if is_closed is None else str(is_closed).lower() == "true",
+        probability=probability,
+    )
+
+
+def _pipeline_from_sdk(p) -> Pipeline:
+    stages = sorted(p.stages or [], key=lambda s: (s.display_order if s.display_order is not None else 0))
+    return Pipeline(id=str(p.id), label=p.label or str(p.id),
+                    stages=tuple(_stage_from_sdk(s) for s in stages if not s.archived))
+
+
+def _describe_failure(exc, object_type) -> str:
+    status = getattr(exc, "status", None)
+    if isinstance(exc, ReconnectRequired) or status == 401:
+        return _("HubSpot no longer accepts this connection. Please reconnect to HubSpot on this page.")
+    if status == 403:
+        return _("The HubSpot connection may not read the properties of {object_type}. Please reconnect to HubSpot "
+                 "and grant all requested permissions.").format(object_type=object_type)
+    if status == 429:
+        return _("HubSpot is receiving too many requests right now. Please try again in a minute.")
+    return _("HubSpot could not be reached. Please try again in a few minutes.")
+
+
+# Everything that means "HubSpot did not answer usefully", as opposed to a bug in this plugin: the SDK's errors,
+# network errors, and the errors ``HubSpotApi.call`` and the token refresh translate them into.
+_FAILURES = (
+    ReconnectRequired, getattr(oauth, "OAuthError", ReconnectRequired), BaseSyncError,
+    PropertiesApiException, PipelinesApiException, urllib3.exceptions.HTTPError, requests.RequestException, OSError,
+)
+
+
+def _fetch(connection, object_type, what, loader):
+    key = _cache_key(connection, what)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        value = loader(HubSpotApi(connection))
+    except _FAILURES as e:
+        # No token or response body goes to the log: only what failed and how.
+        logger.warning("Could not load HubSpot %s for portal %s: %s %s", what, connection.portal_id,
+                       type(e).__name__, getattr(e, "status", ""))
+        raise SchemaUnavailable(_describe_failure(e, object_type))
+    cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def get_properties(connection, object_type) -> Dict[str, HubSpotProperty]:
+    """All properties of ``object_type`` (``contacts``/``deals``) in the account, read-only ones included."""
+    def load(api):
+        response = api.call(api.sdk.crm.properties.core_api.get_all, object_type)
+        return {p.name: _property_from_sdk(p) for p in (response.results or []) if not p.archived}
+    return _fetch(connection, object_type, "properties:" + object_type, load)
+
+
+def get_deal_pipelines(connection) -> List[Pipeline]:
+    def load(api):
+        response = api.call(api.sdk.crm.pipelines.pipelines_api.get_all, HUBSPOT_DEALS)
+        pipelines = sorted(response.results or [], key=lambda p: (p.display_order if p.display_order is not None
+                                                                  else 0))
+        return [_pipeline_from_sdk(p) for p in pipelines if not p.archived]
+    return _fetch(connection, HUBSPOT_DEALS, "pipelines:" + HUBSPOT_DEALS, load)
+
+
+def get_schema(connection, object_type) -> ObjectSchema:
+    """
+    The properties of ``object_type`` and, for deals, the pipelines. The options of the deal stage and pipeline
+    properties are taken from the pipelines API, which is where the stage ids a deal accepts are defined.
+
+    Raises ``SchemaUnavailable`` when HubSpot cannot be asked.
+    """
+    properties = dict(get_properties(connection, object_type))
+    pipelines = []
+    if object_type == HUBSPOT_DEALS:
+        pipelines = get_deal_pipelines(connection)
+        several = len(pipelines) > 1
+        stage_options = tuple(
+            (s.id, "{} – {}".format(p.label, s.label) if several else s.label)
+            for p in pipelines for s in p.stages
+        )
+        if DEAL_STAGE_PROPERTY in properties and stage_options:
+            properties[DEAL_STAGE_PROPERTY] = _with_options(properties[DEAL_STAGE_PROPERTY], stage_options)
+        if DEAL_PIPELINE_PROPERTY in properties and pipelines:
+            properties[DEAL_PIPELINE_PROPERTY] = _with_options(
+                properties[DEAL_PIPELINE_PROPERTY], tuple((p.id, p.label) for p in pipelines)
+            )
+    return ObjectSchema(object_type=object_type, properties=properties, pipelines=pipelines)
+
+
+def _with_options(prop, options):
+    return HubSpotProperty(
+        name=prop.name, label=prop.label, type=TYPE_ENUMERATION, field_type=prop.field_type or "select",
+        options=options, has_unique_value=prop.has_unique_value, read_only=prop.read_only,
+    )
+
+
+def forget(connection):
+    """Drops the cached answers for the connection's account, so the next page view asks HubSpot again."""
+    keys = [_cache_key(connection, "properties:" + t) for t, label in HUBSPOT_OBJECT_TYPES]
+    keys.append(_cache_key(connection, "pipelines:" + HUBSPOT_DEALS))
+    cache.delete_many(keys)
+
+
+def connection_for_event(event):
+    """The HubSpot connection the event exports to, or None when it is not connected."""
+    from .models import EventConnection
+    try:
+        return event.hubspot_connection.connection
+    except EventConnection.DoesNotExist:
+        return None
