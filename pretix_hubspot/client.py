@@ -1,31 +1,338 @@
 """
-HubSpot's official client, configured for one connection: hosts, timeouts, retries.
+HubSpot's official client, configured for one connection: hosts, timeouts, retries, the shared rate limit, token
+refresh, and HubSpot's errors translated into pretix's three kinds of sync errors.
 
-(Contract stub, to be completed: ``HubSpotApi(connection)``, ``.sdk`` and ``.call(fn, *args, **kwargs)`` are relied on
-elsewhere.)
+``HubSpotApi(connection).call(fn, *args, **kwargs)`` is the only way the plugin talks to HubSpot's CRM:
+
+- every request has a timeout and waits for the account's shared request budget (``ratelimit``);
+- connection errors, timeouts and 5xx answers are retried by urllib3 on all methods, because every request sent
+  through ``sdk`` is safe to repeat (reads, updates, upserts, default associations). Creates that HubSpot cannot
+  de-duplicate go through ``sdk_no_resend``, which only retries when the request never reached HubSpot;
+- a 429 waits as long as HubSpot asks and is tried again; it is not a failed attempt;
+- a 401 refreshes the access token once (a token can expire in the middle of a long run);
+- whatever still fails is raised as ``HubSpotTemporaryError`` (pretix's ``RecoverableSyncError``),
+  ``HubSpotRejected`` (``UnrecoverableSyncError``) or ``HubSpotConfigError`` (``SyncConfigError``), with a message
+  an organizer can act on. Response bodies are parsed, never passed on whole, and tokens never reach a message.
 """
-from hubspot import HubSpot
+import json
+import logging
+import re
+from datetime import timedelta
 
-from . import conf
-from .oauth import get_valid_access_token
+import urllib3
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
+from hubspot import HubSpot
+from pretix.base.datasync.datasync import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
+from urllib3.util.retry import Retry
+
+from . import conf, oauth
+from .oauth import ReconnectRequired, get_valid_access_token
+from .ratelimit import PortalRateLimiter
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = (500, 502, 503, 504)
+# Refresh the access token when it has less than this left, so it cannot expire between check and use.
+TOKEN_MARGIN = timedelta(seconds=60)
+EXISTING_ID_RE = re.compile(r"Existing ID:\s*(\d+)")
+
+
+class HubSpotError(Exception):
+    """What HubSpot answered, in parsed form. Mixed into the three pretix error classes below."""
+
+    def __init__(self, message, *, status=None, category=None, hubspot_message="", correlation_id=None,
+                 errors=None, context=None):
+        self.status = status
+        self.category = category
+        self.hubspot_message = hubspot_message
+        self.correlation_id = correlation_id
+        self.errors = errors or []
+        self.context = context or {}
+        full = message
+        if correlation_id:
+            full = "{} (HubSpot correlation ID {})".format(message, correlation_id)
+        super().__init__([message], full)
+
+    def __str__(self):
+        return self.full_message
+
+    @property
+    def invalid_properties(self):
+        """``[(property name, HubSpot's reason)]`` for validation errors, as far as HubSpot names them."""
+        return invalid_properties(self.hubspot_message, self.errors, self.context)
+
+    @property
+    def existing_id(self):
+        """For 409 "Contact already exists. Existing ID: 123": the ID of the existing record."""
+        m = EXISTING_ID_RE.search(self.hubspot_message or "")
+        return m.group(1) if m else None
+
+
+class HubSpotTemporaryError(HubSpotError, RecoverableSyncError):
+    pass
+
+
+class HubSpotRateLimited(HubSpotTemporaryError):
+    """HubSpot kept answering 429 longer than one run should wait; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message, retry_after=10.0, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class HubSpotRejected(HubSpotError, UnrecoverableSyncError):
+    pass
+
+
+class HubSpotNotFound(HubSpotRejected):
+    pass
+
+
+class HubSpotConflict(HubSpotRejected):
+    pass
+
+
+class HubSpotConfigError(HubSpotError, SyncConfigError):
+    pass
+
+
+def reconnect_message():
+    return _("HubSpot no longer accepts this event's connection. Please reconnect it in Settings → HubSpot.")
+
+
+def parse_error_body(body):
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not body:
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def invalid_properties(message, errors=(), context=None):
+    found = []
+    # HubSpot puts the details of invalid values as JSON into the message:
+    # 'Property values were not valid: [{"isValid":false,"message":"…","error":"INVALID_EMAIL","name":"email"}]'
+    if message and "[" in message:
+        try:
+            details = json.loads(message[message.index("["):])
+            for d in details if isinstance(details, list) else []:
+                if isinstance(d, dict) and d.get("name"):
+                    found.append((d["name"], d.get("message") or d.get("error") or ""))
+        except ValueError:
+            pass
+    for e in errors or []:
+        if not isinstance(e, dict):
+            continue
+        ctx = e.get("context") or {}
+        names = ctx.get("propertyName") or ctx.get("properties") or ([e["name"]] if e.get("name") else [])
+        for name in names:
+            found.append((name, e.get("message") or ""))
+    for name in (context or {}).get("propertyName") or []:
+        found.append((name, ""))
+    seen = set()
+    return [(n, m) for n, m in found if not (n in seen or seen.add(n))]
+
+
+def _clean(text, secrets):
+    text = str(text or "")
+    for s in secrets:
+        if s:
+            text = text.replace(s, "***")
+    return text[:1000]
+
+
+def error_from_api_exception(e, secrets=()):
+    """Turns an ``ApiException`` of any of the SDK's sub-packages into one of our errors."""
+    return error_from_body(getattr(e, "status", None) or 0, parse_error_body(getattr(e, "body", None)),
+                           reason=getattr(e, "reason", ""), headers=getattr(e, "headers", None), secrets=secrets)
+
+
+def error_from_body(status, data, reason="", headers=None, secrets=()):
+    """Turns HubSpot's error body (or one ``errors[]`` item of a batch answer) into one of our errors."""
+    hs_message = _clean(data.get("message") or reason or "", secrets)
+    category = data.get("category") or data.get("errorType")
+    kwargs = dict(status=status, category=category, hubspot_message=hs_message,
+                  correlation_id=data.get("correlationId"), errors=data.get("errors"), context=data.get("context"))
+    if status == 0 or status >= 500:
+        return HubSpotTemporaryError(
+            _("HubSpot is temporarily unavailable (HTTP {status}). The transfer will be retried.").format(status=status),
+            **kwargs)
+    if status == 429:
+        return HubSpotRateLimited(_("HubSpot's request limit for this account is exhausted. The transfer will be "
+                                    "retried."), retry_after=retry_after_seconds(headers), **kwargs)
+    if status == 401:
+        return HubSpotConfigError(reconnect_message(), **kwargs)
+    if status == 403:
+        return HubSpotConfigError(
+            _("HubSpot denied access ({reason}). The connection is missing a permission: please reconnect in "
+              "Settings → HubSpot and grant every permission HubSpot asks for.").format(
+                reason=hs_message or _("missing permission")),
+            **kwargs)
+    if category == "VALIDATION_ERROR" and ("PROPERTY_DOESNT_EXIST" in json.dumps(data) or "does not exist" in hs_message):
+        return HubSpotConfigError(
+            _("HubSpot does not know a property this mapping uses ({reason}). It may have been deleted in HubSpot: "
+              "please check the mapping in Settings → HubSpot.").format(reason=hs_message),
+            **kwargs)
+    if status == 404:
+        return HubSpotNotFound(_("HubSpot could not find the record: {reason}").format(reason=hs_message), **kwargs)
+    if status == 409:
+        return HubSpotConflict(_("HubSpot reported a conflict: {reason}").format(reason=hs_message), **kwargs)
+    return HubSpotRejected(_("HubSpot rejected the data: {reason}").format(reason=hs_message or status), **kwargs)
+
+
+def retry_after_seconds(headers, default=10.0):
+    headers = headers or {}
+    try:
+        if headers.get("Retry-After"):
+            return max(float(headers.get("Retry-After")), 0.1)
+        if headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"):
+            # HubSpot's window is rolling: waiting a tenth of it frees part of the budget.
+            return max(float(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")) / 10000.0, 0.1)
+    except (TypeError, ValueError):
+        pass
+    return default
+
+
+def is_api_exception(e):
+    return type(e).__name__.endswith("Exception") and hasattr(e, "status") and hasattr(e, "body")
 
 
 class HubSpotApi:
-    def __init__(self, connection):
+    # Knobs (class attributes, so tests and the benchmark can make them shorter)
+    retry_total = 3
+    retry_backoff = 0.5
+    max_rate_limit_wait = 60.0
+
+    def __init__(self, connection, limiter=None):
         self.connection = connection
+        self.limiter = limiter or PortalRateLimiter(connection.portal_id)
         self._sdk = None
+        self._sdk_no_resend = None
+        self._apis = {}
+        self._token = None
+        self.request_count = 0
+
+    # construction -------------------------------------------------------------------------------------------------
+
+    def _retry(self, resend):
+        if resend:
+            return Retry(total=self.retry_total, connect=self.retry_total, read=self.retry_total,
+                         status=self.retry_total, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                         backoff_factor=self.retry_backoff, raise_on_status=False, respect_retry_after_header=True)
+        # Only retry when the request cannot have reached HubSpot.
+        return Retry(total=self.retry_total, connect=self.retry_total, read=0, status=0, other=0,
+                     allowed_methods=None, backoff_factor=self.retry_backoff, raise_on_status=False)
+
+    def _factory(self, resend):
+        def factory(package, api_name, config):
+            key = (resend, package.__name__, api_name)
+            if key not in self._apis:
+                configuration = package.Configuration()
+                configuration.host = config["host"]
+                configuration.access_token = config["access_token"]
+                configuration.retries = self._retry(resend)
+                api_client = package.ApiClient(configuration=configuration)
+                api_client.user_agent = "pretix-hubspot (hubspot-api-client-python)"
+                self._apis[key] = getattr(package, api_name)(api_client=api_client)
+            return self._apis[key]
+        return factory
+
+    def _client(self, resend):
+        return HubSpot(access_token=self._access_token(), host=conf.api_url(), base_url=conf.api_url(),
+                       api_factory=self._factory(resend))
 
     @property
     def sdk(self) -> HubSpot:
+        """The official client; API objects reached through it are created once and kept."""
         if self._sdk is None:
-            self._sdk = HubSpot(
-                access_token=get_valid_access_token(self.connection),
-                host=conf.api_url(),
-                base_url=conf.api_url(),
-            )
+            self._sdk = self._client(True)
         return self._sdk
+
+    @property
+    def sdk_no_resend(self) -> HubSpot:
+        """Like ``sdk``, but never sends a request twice once it may have reached HubSpot (for plain creates)."""
+        if self._sdk_no_resend is None:
+            self._sdk_no_resend = self._client(False)
+        return self._sdk_no_resend
+
+    # tokens -------------------------------------------------------------------------------------------------------
+
+    def _access_token(self):
+        if self._token is None or not self.connection.access_token_valid_for(TOKEN_MARGIN):
+            try:
+                token = get_valid_access_token(self.connection)
+            except ReconnectRequired:
+                raise HubSpotConfigError(reconnect_message()) from None
+            except Exception as e:
+                if isinstance(e, getattr(oauth, "HubSpotUnavailable", ())):
+                    raise HubSpotTemporaryError(_("HubSpot could not renew the access token right now. The transfer "
+                                                  "will be retried.")) from None
+                if isinstance(e, getattr(oauth, "OAuthError", ())):
+                    raise HubSpotConfigError(_("HubSpot refused to renew the access token ({error}). Please check "
+                                               "the connection in Settings → HubSpot.").format(
+                        error=getattr(e, "error_code", "") or type(e).__name__)) from None
+                raise
+            if token != self._token:
+                self._token = token
+                for api in self._apis.values():
+                    api.api_client.configuration.access_token = token
+        return self._token
+
+    def _force_refresh(self):
+        """HubSpot said the token is no longer valid although we thought it was: make the next check refresh it."""
+        from .models import HubSpotConnection
+        HubSpotConnection.objects.filter(
+            pk=self.connection.pk, access_token_encrypted=self.connection.access_token_encrypted,
+        ).update(access_token_expires=now() - timedelta(seconds=1))
+        self.connection.access_token_expires = now() - timedelta(seconds=1)
+        self._access_token()
+
+    # calls --------------------------------------------------------------------------------------------------------
 
     def call(self, fn, *args, **kwargs):
         """Calls one method of the official client, e.g. ``api.call(api.sdk.crm.contacts.basic_api.get_by_id, "1")``."""
         kwargs.setdefault("_request_timeout", conf.request_timeout())
-        return fn(*args, **kwargs)
+        refreshed = False
+        waited = 0.0
+        while True:
+            self._access_token()
+            self.limiter.acquire()
+            self.request_count += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:
+                if not is_api_exception(e):
+                    transport_error = self._transport_error(e)
+                    if transport_error is None:
+                        raise
+                    raise transport_error from None
+                error = error_from_api_exception(e, secrets=(self._token, self.connection.refresh_token))
+                if isinstance(error, HubSpotRateLimited):
+                    self.limiter.pause(error.retry_after)
+                    if waited + error.retry_after <= self.max_rate_limit_wait:
+                        logger.info("HubSpot portal %s answered 429, waiting %.1f s", self.connection.portal_id,
+                                    error.retry_after)
+                        waited += error.retry_after
+                        continue
+                elif error.status == 401 and not refreshed:
+                    refreshed = True
+                    self._force_refresh()
+                    continue
+                raise error from None
+
+    def _transport_error(self, e):
+        if isinstance(e, (urllib3.exceptions.HTTPError, OSError)):
+            if isinstance(e, urllib3.exceptions.MaxRetryError) and e.reason is not None:
+                e = e.reason
+            if isinstance(e, (urllib3.exceptions.TimeoutError, TimeoutError)):
+                text = _("HubSpot did not answer in time. The transfer will be retried.")
+            else:
+                text = _("Could not reach HubSpot ({error}). The transfer will be retried.").format(
+                    error=type(e).__name__)
+            return HubSpotTemporaryError(text)
+        return None

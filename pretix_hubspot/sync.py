@@ -1,17 +1,590 @@
-"""The data-sync provider: pretix's queue hands us orders, we write them to HubSpot."""
-from django.utils.translation import gettext_lazy as _
-from pretix.base.datasync.datasync import OutboundSyncProvider, datasync_providers
+"""
+The data-sync provider: pretix's queue hands us orders, we write them to HubSpot.
+
+pretix's ``OutboundSyncProvider`` syncs one order and one object at a time. HubSpot allows an OAuth app 110 requests
+per 10 seconds per account, so this provider takes the queue in chunks of up to 100 orders and writes each chunk
+with HubSpot's batch endpoints: per mapping one batch read per way of finding records, one batch update, one batch
+upsert (or create), and at the end one batch of default associations between the deals and contacts of each order.
+Results, order log entries and errors per order are written exactly as pretix's base class writes them, so the
+order page's "Data transfer to external systems" box and the sync-problem pages work unchanged.
+"""
+import logging
+from collections import OrderedDict
+from datetime import timedelta
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils.timezone import now
+from django.utils.translation import gettext as _, gettext_lazy
+from pretix.base.datasync.datasync import (
+    BaseSyncError, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
+    datasync_providers,
+)
+from pretix.base.datasync.sourcefields import EVENT, EVENT_OR_SUBEVENT, ORDER, ORDER_POSITION
+from pretix.base.datasync.utils import assign_properties
+from pretix.base.i18n import language
+from pretix.base.models import LogEntry, Order, OrderPosition
+from pretix.base.models.datasync import MODE_OVERWRITE, OrderSyncQueue, OrderSyncResult
+from pretix.helpers import OF_SELF
+
+from .batches import WriteItem, associate_default, chunks, read_records, write_records
+from .client import HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited, reconnect_message
+from .matching import find_records, group_objects
+from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
+from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
+
+logger = logging.getLogger(__name__)
+
+ORDERS_PER_CHUNK = 100
+LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
+
+
+class AbortRun(Exception):
+    """The connection itself is unusable (revoked, missing permission): no order of this run can be written."""
+
+    def __init__(self, error):
+        self.error = error
+
+
+class SyncObject:
+    """One pretix object (an order or a position) under one mapping, on its way to one HubSpot record."""
+
+    def __init__(self, mapping, order, position, id_value, values, email, previous):
+        self.mapping = mapping
+        self.order = order
+        self.position = position
+        self.id_value = id_value
+        self.values = values  # [(HubSpot property, HubSpot text, mode)]
+        self.email = email
+        self.previous = previous  # OrderSyncResult of the previous sync, if any
+        self.record_id = None
+        self.current = {}
+        self.group = None
+        self.error = None
+        self.truncated = []
+        self.associated = []
+
+    @property
+    def remembered_id(self):
+        return self.previous and (self.previous.sync_info or {}).get("object_id")
+
+    def fail(self, error):
+        if self.error is None:
+            self.error = error
+
+
+class OrderOutcome:
+    def __init__(self, order):
+        self.order = order
+        self.objects = OrderedDict()  # mapping id → [SyncObject or None]
+        self.errors = []
+        self.mapped_objects = {}
+
+    def add_error(self, error):
+        self.errors.append(error)
 
 
 @datasync_providers.register
 class HubSpotSync(OutboundSyncProvider):
     identifier = "hubspot"
-    display_name = _("HubSpot")
+    display_name = gettext_lazy("HubSpot")
+    # Multi-select values and "Add to list" texts are ";"-separated in HubSpot.
+    list_field_joiner = MULTI_VALUE_SEPARATOR
+    # Batching can be switched off (one order per chunk) to compare, e.g. in tools/benchmark.py.
+    batching = True
+
+    def __init__(self, event):
+        super().__init__(event)
+        self._api = None
+        self._property_definitions = {}
+        self.processed = 0
 
     @property
     def mappings(self):
-        return list(self.event.hubspot_object_mappings.all())
+        if not hasattr(self, "_mappings"):
+            self._mappings = list(self.event.hubspot_object_mappings.all())
+        return self._mappings
+
+    def next_retry_date(self, sq):
+        # 5, 15, 45, 135 minutes …: a short outage heals quickly, a long one does not cost a request per minute.
+        return now() + timedelta(minutes=5 * 3 ** max(sq.failed_attempts - 1, 0))
+
+    def close(self):
+        if self.processed:
+            from .tasks import schedule_continuation
+            schedule_continuation()
 
     def sync_object_with_properties(self, external_id_field, id_value, properties, inputs, mapping, mapped_objects,
                                     **kwargs):
+        # Objects are never written one at a time: sync_order() and sync_queued_orders() go through the batch engine.
         raise NotImplementedError
+
+    # connection ---------------------------------------------------------------------------------------------------
+
+    def connection(self):
+        from .models import EventConnection
+        try:
+            connection = self.event.hubspot_connection.connection
+        except EventConnection.DoesNotExist:
+            raise SyncConfigError([_("This event is not connected to HubSpot. Please connect it in Settings → "
+                                     "HubSpot.")])
+        if connection.needs_reconnect:
+            raise HubSpotConfigError(reconnect_message())
+        return connection
+
+    @property
+    def api(self):
+        if self._api is None:
+            self._api = HubSpotApi(self.connection())
+        return self._api
+
+    def property_definitions(self, object_type):
+        """HubSpot's properties of one object type (type, field type, unique values), read once per run."""
+        if object_type not in self._property_definitions:
+            response = self.api.call(self.api.sdk.crm.properties.core_api.get_all, object_type)
+            self._property_definitions[object_type] = {
+                p.name: {"type": p.type, "fieldType": p.field_type, "hasUniqueValue": bool(p.has_unique_value),
+                         "label": p.label}
+                for p in (response.results or [])
+            }
+        return self._property_definitions[object_type]
+
+    # the queue ----------------------------------------------------------------------------------------------------
+
+    def sync_queued_orders(self, queued_orders):
+        """Never raises: every problem ends up on the queue row of the order it concerns, as in pretix's base class."""
+        size = ORDERS_PER_CHUNK if self.batching else 1
+        for chunk in chunks(queued_orders, size):
+            claimed = self._claim(chunk)
+            if not claimed:
+                continue
+            self.processed += len(claimed)
+            try:
+                outcomes = self.sync_orders([sq.order for sq in claimed])
+            except Exception as e:
+                logger.exception("Failed to sync orders to HubSpot (unhandled exception)")
+                for sq in claimed:
+                    sq.set_sync_error("internal", [], str(e))
+                continue
+            self._finish(claimed, outcomes)
+
+    def _claim(self, chunk):
+        """Marks the chunk's queue rows as in flight; rows another worker holds are left alone."""
+        with transaction.atomic():
+            try:
+                rows = list(
+                    OrderSyncQueue.objects
+                    .select_for_update(of=OF_SELF, skip_locked=True)
+                    .select_related("order")
+                    .filter(pk__in=[q.pk for q in chunk], in_flight=False)
+                )
+            except DatabaseError:
+                return []
+            busy = set(
+                OrderSyncQueue.objects
+                .filter(order_id__in=[r.order_id for r in rows], sync_provider=self.identifier, in_flight=True)
+                .values_list("order_id", flat=True)
+            )
+            rows = [r for r in rows if r.order_id not in busy]
+            since = now()
+            try:
+                with transaction.atomic():
+                    OrderSyncQueue.objects.filter(pk__in=[r.pk for r in rows]).update(in_flight=True,
+                                                                                      in_flight_since=since)
+            except IntegrityError:
+                return []
+            for r in rows:
+                r.in_flight = True
+                r.in_flight_since = since
+        return rows
+
+    def _finish(self, claimed, outcomes):
+        log_entries = []
+        done = []
+        for sq in claimed:
+            outcome = outcomes.get(sq.order_id)
+            if outcome is None:  # should_sync_order() said no
+                done.append(sq.pk)
+                continue
+            if outcome.errors:
+                self._fail(sq, outcome)
+                continue
+            actions = [osr and osr.sync_info.get("action", "") for results in outcome.mapped_objects.values()
+                       for osr in results]
+            logger.info("Synced order %s to %s, actions: %r", sq.order.code, self.identifier, actions)
+            if any(a not in (None, "nothing_to_do") for a in actions):
+                log_entries.append(sq.order.log_action("pretix.event.order.data_sync.success", {
+                    "provider": self.identifier,
+                    "objects": {
+                        mapping_id: [osr and osr.to_result_dict() for osr in results]
+                        for mapping_id, results in outcome.mapped_objects.items()
+                    },
+                }, save=False))
+            done.append(sq.pk)
+        if log_entries:
+            LogEntry.bulk_create_and_postprocess(log_entries)
+        OrderSyncQueue.objects.filter(pk__in=done).delete()
+
+    def _fail(self, sq, outcome):
+        error = combine_errors(outcome.errors)
+        if isinstance(error, UnrecoverableSyncError):
+            sq.set_sync_error(error.failure_mode, error.messages, error.full_message)
+        elif isinstance(error, HubSpotRateLimited):
+            # Waiting for HubSpot's budget is no failed attempt.
+            sq.not_before = now() + timedelta(seconds=error.retry_after)
+            sq.clear_in_flight()
+        else:
+            sq.failed_attempts += 1
+            sq.not_before = self.next_retry_date(sq)
+            if sq.failed_attempts >= self.max_attempts:
+                sq.set_sync_error("exceeded", error.messages, error.full_message)
+            else:
+                logger.info("Could not sync order %s to %s (transient error, attempt #%d, next %s): %s",
+                            sq.order.code, self.identifier, sq.failed_attempts, sq.not_before, error.full_message)
+                sq.clear_in_flight()
+
+    # the engine ---------------------------------------------------------------------------------------------------
+
+    def sync_order(self, order):
+        """pretix's single-order entry point, through the batch engine. Raises the order's error, if any."""
+        outcome = self.sync_orders([order]).get(order.pk)
+        if outcome is None:
+            return {}
+        if outcome.errors:
+            raise combine_errors(outcome.errors)
+        return outcome.mapped_objects
+
+    def sync_orders(self, orders):
+        """Writes the orders to HubSpot. Returns ``{order id: OrderOutcome}`` (orders to skip are left out)."""
+        orders = self._load_orders([o.pk for o in orders])
+        outcomes = OrderedDict((o.pk, OrderOutcome(o)) for o in orders if self.should_sync_order(o))
+        if not outcomes or not self.mappings:
+            return outcomes
+        try:
+            connection = self.connection()
+            previous = self._previous_results(outcomes)
+            all_objects = []
+            for mapping in self.mappings:
+                objects = self._build_objects(mapping, outcomes, previous)
+                all_objects += objects
+                self._sync_mapping(mapping, objects)
+                self._raise_if_connection_broken(objects)
+            self._associate(outcomes)
+            self._raise_if_connection_broken(all_objects)
+        except (AbortRun, BaseSyncError) as e:
+            # The connection, or reading HubSpot's properties, failed: no order of this chunk can be written.
+            error = e.error if isinstance(e, AbortRun) else e
+            for outcome in outcomes.values():
+                outcome.add_error(error)
+            return outcomes
+        self._save_results(outcomes, connection)
+        return outcomes
+
+    def _raise_if_connection_broken(self, objects):
+        for obj in objects:
+            if isinstance(obj.error, HubSpotConfigError) and obj.error.status in (None, 401, 403):
+                raise AbortRun(obj.error)
+
+    def _load_orders(self, order_ids):
+        positions = (
+            OrderPosition.all
+            .select_related("item", "variation", "voucher", "subevent", "addon_to")
+            .prefetch_related("answers", "answers__question", "answers__options")
+            .order_by("positionid")
+        )
+        orders = list(
+            Order.objects.filter(pk__in=order_ids)
+            .select_related("event", "invoice_address")
+            .prefetch_related(Prefetch("all_positions", queryset=positions))
+        )
+        orders.sort(key=lambda o: order_ids.index(o.pk))
+        return orders
+
+    def _previous_results(self, outcomes):
+        return {
+            (r.order_id, r.order_position_id, r.mapping_id): r
+            for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=self.identifier)
+        }
+
+    def _build_objects(self, mapping, outcomes, previous):
+        objects = []
+        definitions = self.property_definitions(mapping.external_object_type)
+        missing = [p for p in [mapping.external_id_field] + [m["external_field"] for m in mapping.property_mappings]
+                   if p not in definitions]
+        for outcome in outcomes.values():
+            order = outcome.order
+            order_inputs = {ORDER: order, EVENT: self.event}
+            if mapping.pretix_model == "Order":
+                targets = [(None, order_inputs)]
+            elif mapping.pretix_model == "OrderPosition":
+                targets = [(op, {**order_inputs, EVENT_OR_SUBEVENT: op.subevent or self.event, ORDER_POSITION: op})
+                           for op in order.all_positions.all()]
+            else:
+                outcome.add_error(SyncConfigError([_("Invalid pretix object type in a HubSpot mapping.")]))
+                continue
+            entries = outcome.objects.setdefault(mapping.id, [])
+            for position, inputs in targets:
+                if missing:
+                    outcome.add_error(SyncConfigError([self._message(
+                        order, mapping, missing[0],
+                        _("HubSpot has no such property (any more). Please check the mapping in Settings → HubSpot."))]))
+                    entries.append(None)
+                    continue
+                try:
+                    obj = self._build_object(mapping, order, position, inputs, definitions, previous)
+                except BaseSyncError as e:
+                    outcome.add_error(e)
+                    entries.append(None)
+                    continue
+                entries.append(obj)
+                if obj is not None:
+                    objects.append(obj)
+        return objects
+
+    def _build_object(self, mapping, order, position, inputs, definitions, previous):
+        id_raw = self.get_field_value(inputs, {"pretix_field": mapping.pretix_id_field})
+        id_value, _cut = to_hubspot(id_raw, definitions.get(mapping.external_id_field), self.event.timezone)
+        if not id_value:
+            return None
+        values = [(mapping.external_id_field, id_value, MODE_OVERWRITE)]
+        truncated = []
+        for field, raw, mode in self.get_properties(inputs, mapping.property_mappings):
+            text, cut = to_hubspot(raw, definitions.get(field), self.event.timezone)
+            if cut:
+                truncated.append(field)
+                logger.info("Order %s: value for HubSpot property %s cut to HubSpot's limit", order.code, field)
+            values.append((field, text, mode))
+        email = None
+        if mapping.external_object_type == HUBSPOT_CONTACTS:
+            email = next((text for field, text, mode in values if field == "email" and text), None)
+        obj = SyncObject(mapping, order, position, id_value, values, email,
+                         previous.get((order.pk, position.pk if position else None, mapping.id)))
+        obj.truncated = truncated
+        return obj
+
+    def _sync_mapping(self, mapping, objects):
+        if not objects:
+            return
+        object_type = mapping.external_object_type
+        definitions = self.property_definitions(object_type)
+        id_property = mapping.external_id_field
+        unique = bool(definitions[id_property]["hasUniqueValue"]) or (
+            object_type == HUBSPOT_CONTACTS and id_property == "email")
+        read_properties = ({id_property} | {m["external_field"] for m in mapping.property_mappings}
+                           | set(LABEL_PROPERTIES.get(object_type, ())))
+        find_records(self.api, object_type, objects, id_property, unique, read_properties)
+        groups = group_objects(objects, object_type)
+        for group in groups:
+            compute_changes(group, id_property)
+        self._write_groups(object_type, groups, id_property, unique, read_properties)
+        for group in groups:
+            for obj in group.objects:
+                if group.error:
+                    obj.fail(group.error)
+                else:
+                    obj.record_id = group.record_id
+                    obj.group = group
+
+    def _write_groups(self, object_type, groups, id_property, unique, read_properties):
+        updates = [WriteItem(g, g.changes, record_id=g.record_id) for g in groups if not g.is_new and g.changes]
+        upserts, creates = {}, []
+        for g in groups:
+            if not g.is_new:
+                g.action = "update" if g.changes else "nothing_to_do"
+                continue
+            g.action = "create"
+            email = next((o.email for o in g.objects if o.email), None)
+            id_value = g.values.get(id_property)
+            if object_type == HUBSPOT_CONTACTS and email:
+                upserts.setdefault("email", []).append(WriteItem(g, g.changes, id_value=g.values.get("email")))
+            elif unique:
+                upserts.setdefault(id_property, []).append(WriteItem(g, g.changes, id_value=id_value))
+            else:
+                creates.append(WriteItem(g, g.changes, id_value=id_value))
+
+        conflicts = []
+        outcome = write_records(self.api, "update", object_type, updates)
+        for prop, items in upserts.items():
+            outcome.update(write_records(self.api, "upsert", object_type, items, id_property=prop))
+        outcome.update(write_records(self.api, "create", object_type, creates, match_property=id_property))
+        for group, result in outcome.items():
+            if isinstance(result, HubSpotConflict) and result.existing_id and group.is_new:
+                conflicts.append((group, result.existing_id))
+            elif isinstance(result, Exception):
+                group.error = result
+            else:
+                if group.is_new and result.get("new") is False:
+                    # An upsert found the record after all (e.g. the answer to an earlier attempt was lost).
+                    group.action = "update"
+                group.record_id = group.record_id or result["id"]
+
+        if conflicts:
+            # "Contact already exists. Existing ID: N": HubSpot knows the e-mail after all (written by someone else
+            # after our lookup). Read that contact and write into it instead.
+            try:
+                found = read_records(self.api, object_type, [cid for g, cid in conflicts], properties=read_properties)
+            except Exception as e:
+                found = {}
+                for g, cid in conflicts:
+                    g.error = e
+            retry = []
+            for group, existing_id in conflicts:
+                if existing_id in found:
+                    group.record_id = existing_id
+                    group.current = found[existing_id]["properties"]
+                    compute_changes(group, id_property)
+                    group.action = "update"
+                    if group.changes:
+                        retry.append(WriteItem(group, group.changes, record_id=existing_id))
+                elif not group.error:
+                    group.error = HubSpotConflict(_("HubSpot reported a record that it then could not find."))
+            for group, result in write_records(self.api, "update", object_type, retry).items():
+                if isinstance(result, Exception):
+                    group.error = result
+
+    def _associate(self, outcomes):
+        """Associates each deal with the buyer's and attendees' contacts of the same order (HubSpot's default type)."""
+        wanted = {}
+        for outcome in outcomes.values():
+            objects = [o for objs in outcome.objects.values() for o in objs if o and o.record_id and not o.error]
+            contacts = [o for o in objects if o.mapping.external_object_type == HUBSPOT_CONTACTS]
+            for deal in (o for o in objects if o.mapping.external_object_type == HUBSPOT_DEALS):
+                done = set()
+                if deal.previous and deal.remembered_id == deal.record_id:
+                    done = set((deal.previous.sync_info or {}).get("associated_contacts", []))
+                related = {c.record_id for c in contacts
+                           if deal.position is None or c.position is None or c.position.pk == deal.position.pk}
+                deal.associated = sorted(done | related)
+                for contact_id in sorted(related - done):
+                    wanted.setdefault((deal.record_id, contact_id), []).append(deal)
+        if not wanted:
+            return
+        for pair, result in associate_default(self.api, HUBSPOT_DEALS, HUBSPOT_CONTACTS, list(wanted)).items():
+            if isinstance(result, Exception):
+                for deal in wanted[pair]:
+                    deal.fail(result)
+                    if pair[1] in deal.associated:
+                        deal.associated.remove(pair[1])
+
+    def _save_results(self, outcomes, connection):
+        to_create, to_update = [], []
+        transmitted = now()
+        for outcome in outcomes.values():
+            for mapping in self.mappings:
+                results = []
+                for obj in outcome.objects.get(mapping.id, []):
+                    if obj is None:
+                        results.append(None)
+                        continue
+                    if obj.error:
+                        outcome.add_error(self._object_error(obj))
+                        results.append(None)
+                        continue
+                    result = obj.previous or OrderSyncResult(
+                        order=outcome.order, order_position=obj.position, sync_provider=self.identifier,
+                        mapping_id=mapping.id,
+                    )
+                    group = obj.group
+                    info = {"action": group.action, "object_id": obj.record_id}
+                    if mapping.external_object_type == HUBSPOT_DEALS:
+                        info["associated_contacts"] = obj.associated
+                    if obj.truncated:
+                        info["truncated"] = obj.truncated
+                    result.external_object_type = mapping.external_object_type
+                    result.external_id_field = mapping.external_id_field
+                    result.id_value = str(obj.id_value)[:128]
+                    result.external_link_href = connection.record_url(mapping.external_object_type, obj.record_id)
+                    result.external_link_display_name = record_label(mapping.external_object_type, obj.record_id,
+                                                                     group.values)[:255]
+                    result.sync_info = info
+                    result.transmitted = transmitted
+                    (to_update if result.pk else to_create).append(result)
+                    results.append(result)
+                outcome.mapped_objects[mapping.id] = results
+        if to_update:
+            OrderSyncResult.objects.bulk_update(to_update, ["external_object_type", "external_id_field", "id_value",
+                                                            "external_link_href", "external_link_display_name",
+                                                            "sync_info", "transmitted"])
+        if to_create:
+            OrderSyncResult.objects.bulk_create(to_create)
+
+    # messages -----------------------------------------------------------------------------------------------------
+
+    def _message(self, order, mapping, field, reason):
+        with language(self.event.settings.locale):
+            if field:
+                return _('Order {order}, mapping "{mapping}", HubSpot field "{field}": {reason}').format(
+                    order=order.code, mapping=str(mapping), field=field, reason=reason)
+            return _('Order {order}, mapping "{mapping}": {reason}').format(
+                order=order.code, mapping=str(mapping), reason=reason)
+
+    def _object_error(self, obj):
+        """The object's error, reworded to name the order, the mapping and (if HubSpot says) the field."""
+        error = obj.error
+        if isinstance(error, HubSpotError):
+            problems = error.invalid_properties
+            if problems and not isinstance(error, HubSpotConfigError):
+                definitions = self._property_definitions.get(obj.mapping.external_object_type, {})
+                messages = []
+                for name, reason in problems:
+                    label = definitions.get(name, {}).get("label")
+                    field = "{} ({})".format(label, name) if label and label != name else name
+                    messages.append(self._message(obj.order, obj.mapping, field, _(
+                        "HubSpot rejected the value: {reason}").format(reason=reason or error.hubspot_message)))
+            else:
+                messages = [self._message(obj.order, obj.mapping, None, m) for m in error.messages]
+            new = type(error)(messages[0], status=error.status, category=error.category,
+                              hubspot_message=error.hubspot_message, correlation_id=error.correlation_id,
+                              errors=error.errors, context=error.context) \
+                if not isinstance(error, HubSpotRateLimited) else error
+            new.messages = messages
+            return new
+        if isinstance(error, BaseSyncError):
+            return type(error)([self._message(obj.order, obj.mapping, None, str(m)) for m in error.messages],
+                               error.full_message)
+        return RecoverableSyncError([self._message(obj.order, obj.mapping, None, str(error))], str(error))
+
+
+def compute_changes(group, id_property):
+    """Applies the objects' values with their modes (Overwrite, Fill if new, Fill if empty, Add to list)."""
+    view = dict(group.current)
+    changes = {}
+    for obj in group.objects:
+        computed = assign_properties(obj.values, view, group.is_new, MULTI_VALUE_SEPARATOR)
+        view.update(computed)
+        changes.update(computed)
+    group.values = view
+    group.changes = {k: v for k, v in changes.items()
+                     if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
+
+
+def record_label(object_type, record_id, values):
+    if object_type == HUBSPOT_DEALS:
+        name = values.get("dealname") or ""
+        return (_("Deal #{id} – {name}") if name else _("Deal #{id}")).format(id=record_id, name=name)
+    name = " ".join(v for v in (values.get("firstname"), values.get("lastname")) if v) or values.get("email") or ""
+    return (_("Contact #{id} – {name}") if name else _("Contact #{id}")).format(id=record_id, name=name)
+
+
+def combine_errors(errors):
+    """One error for the order's queue row: configuration beats permanent beats temporary; all messages are kept."""
+    def rank(e):
+        if isinstance(e, SyncConfigError):
+            return 0
+        if isinstance(e, UnrecoverableSyncError):
+            return 1
+        if isinstance(e, HubSpotRateLimited):
+            return 3
+        return 2
+    errors = sorted(errors, key=rank)
+    first = errors[0]
+    messages = []
+    for e in errors:
+        for m in getattr(e, "messages", None) or [str(e)]:
+            if str(m) not in messages:
+                messages.append(str(m))
+    if isinstance(first, BaseSyncError):
+        first.messages = messages
+        first.full_message = "\n".join(messages)
+        return first
+    return RecoverableSyncError(messages, "\n".join(messages))

@@ -1,0 +1,138 @@
+"""
+One request budget per HubSpot account, shared by every worker that talks to it.
+
+HubSpot allows OAuth apps 110 requests per rolling 10 seconds per installing account. All celery workers and web
+processes of a pretix installation count against the same budget, so the count lives in pretix's cache (Redis in
+production). The window is split into ten buckets; a request first increments the bucket of "now" (an atomic INCR
+in Redis) and then adds up the buckets that cover the last window. If that sum is over the budget, it takes its
+increment back and waits for the oldest bucket to fall out of the window. Looking at eleven buckets instead of ten
+keeps any rolling window under the budget, at the price of a slightly lower throughput.
+
+When the cache cannot count (pretix's default dummy cache on small installations, or the test settings), the
+limiter counts inside this process instead, which is still right for a single worker.
+"""
+import logging
+import threading
+import time
+from collections import deque
+
+from django.core.cache import cache as default_cache
+
+logger = logging.getLogger(__name__)
+
+HUBSPOT_OAUTH_LIMIT = 110
+HUBSPOT_OAUTH_INTERVAL = 10.0
+BUCKETS_PER_INTERVAL = 10
+
+_local_lock = threading.Lock()
+_local_windows = {}
+_local_pauses = {}
+
+
+class PortalRateLimiter:
+    def __init__(self, portal_id, limit=HUBSPOT_OAUTH_LIMIT, interval=HUBSPOT_OAUTH_INTERVAL, cache=None,
+                 clock=time.time, sleep=time.sleep):
+        self.portal_id = portal_id
+        self.limit = limit
+        self.interval = float(interval)
+        self.bucket_width = self.interval / BUCKETS_PER_INTERVAL
+        self.cache = cache if cache is not None else default_cache
+        self.clock = clock
+        self.sleep = sleep
+        self.waited = 0.0
+
+    # cache keys ---------------------------------------------------------------------------------------------------
+
+    def _key(self, bucket):
+        return "pretix_hubspot:rl:{}:{}:{}".format(self.portal_id, int(self.interval * 1000), bucket)
+
+    @property
+    def _pause_key(self):
+        return "pretix_hubspot:rl:{}:pause".format(self.portal_id)
+
+    # public API ---------------------------------------------------------------------------------------------------
+
+    def acquire(self):
+        """Blocks until one request may be sent to this portal. Returns the seconds spent waiting."""
+        waited = 0.0
+        while True:
+            pause = self._pause_remaining()
+            if pause > 0:
+                self.sleep(pause)
+                waited += pause
+                continue
+            delay = self._try_take()
+            if delay <= 0:
+                self.waited += waited
+                return waited
+            self.sleep(delay)
+            waited += delay
+
+    def pause(self, seconds):
+        """Makes every worker hold back requests to this portal for ``seconds`` (after HubSpot answered 429)."""
+        until = self.clock() + seconds
+        if self._cache_works():
+            self.cache.set(self._pause_key, until, timeout=int(seconds) + 1)
+        with _local_lock:
+            _local_pauses[self.portal_id] = max(until, _local_pauses.get(self.portal_id, 0))
+
+    # internals ----------------------------------------------------------------------------------------------------
+
+    def _pause_remaining(self):
+        until = _local_pauses.get(self.portal_id, 0)
+        if self._cache_works():
+            until = max(until, self.cache.get(self._pause_key) or 0)
+        return max(0.0, until - self.clock())
+
+    def _cache_works(self):
+        # A dummy cache forgets everything, so ``incr`` fails on a key we just added.
+        if not hasattr(self, "_cache_ok"):
+            probe = "pretix_hubspot:rl:probe"
+            try:
+                self.cache.add(probe, 0, timeout=60)
+                self.cache.incr(probe)
+                self._cache_ok = True
+            except ValueError:
+                self._cache_ok = False
+        return self._cache_ok
+
+    def _try_take(self):
+        if self._cache_works():
+            return self._try_take_shared()
+        return self._try_take_local()
+
+    def _try_take_shared(self):
+        now = self.clock()
+        bucket = int(now / self.bucket_width)
+        key = self._key(bucket)
+        timeout = int(self.interval * 2) + 2
+        self.cache.add(key, 0, timeout=timeout)
+        try:
+            self.cache.incr(key)
+        except ValueError:  # expired between add and incr
+            self.cache.add(key, 1, timeout=timeout)
+        keys = [self._key(b) for b in range(bucket - BUCKETS_PER_INTERVAL, bucket + 1)]
+        counts = self.cache.get_many(keys)
+        total = sum(int(v or 0) for v in counts.values())
+        if total <= self.limit:
+            return 0.0
+        try:
+            self.cache.decr(key)
+        except ValueError:
+            pass
+        # wait until the oldest non-empty bucket has left the window
+        for b in range(bucket - BUCKETS_PER_INTERVAL, bucket + 1):
+            if int(counts.get(self._key(b)) or 0):
+                return max((b + BUCKETS_PER_INTERVAL + 1) * self.bucket_width - now, 0.01)
+        return self.bucket_width
+
+    def _try_take_local(self):
+        now = self.clock()
+        with _local_lock:
+            window = _local_windows.setdefault((self.portal_id, self.limit, self.interval), deque())
+            while window and window[0] <= now - self.interval:
+                window.popleft()
+            if len(window) < self.limit:
+                window.append(now)
+                return 0.0
+            return max(window[0] + self.interval - now, 0.01)
