@@ -60,3 +60,50 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
             external_id_field=mapping.external_id_field,
             property_mappings=translate_property_mappings(mapping.property_mappings, checkin_list_map),
         )
+
+
+# --- Sync: order triggers -------------------------------------------------------------------------------------------
+from django.db.models.signals import post_save  # noqa: E402
+from pretix.base.models import OrderRefund  # noqa: E402
+from pretix.base.signals import (  # noqa: E402
+    order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified, order_paid,
+    order_placed, order_reactivated,
+)
+
+ORDER_TRIGGERS = {
+    order_placed: "order_placed",
+    order_paid: "order_paid",
+    order_changed: "order_changed",
+    order_canceled: "order_canceled",
+    order_expired: "order_expired",
+    order_approved: "order_approved",
+    order_denied: "order_denied",
+    order_reactivated: "order_reactivated",
+    # contact data, invoice address or answers edited
+    order_modified: "order_modified",
+}
+
+
+def _order_trigger_receiver(trigger):
+    def on_order_event(sender, order, **kwargs):
+        from .triggers import queue_order
+        queue_order(order, trigger)
+    on_order_event.__name__ = "queue_on_" + trigger
+    return on_order_event
+
+
+for _signal, _trigger in ORDER_TRIGGERS.items():
+    # pretix's order signals are event-plugin signals: they only reach us for events with the plugin enabled.
+    _signal.connect(_order_trigger_receiver(_trigger), dispatch_uid="pretix_hubspot_sync_" + _trigger, weak=False)
+
+
+@receiver(post_save, sender=OrderRefund, dispatch_uid="pretix_hubspot_sync_order_refunded")
+def queue_on_refund(sender, instance, **kwargs):
+    # pretix has no refund signal; post_save is global, so check the plugin ourselves.
+    if instance.state != OrderRefund.REFUND_STATE_DONE:
+        return
+    order = instance.order
+    if "pretix_hubspot" not in order.event.get_plugins():
+        return
+    from .triggers import queue_order
+    queue_order(order, "order_refunded")
