@@ -1,19 +1,312 @@
 """
-OAuth with HubSpot: authorize URL, code exchange, token refresh and revocation.
+OAuth with HubSpot: authorize URL, code exchange, token refresh, token and account details, revocation.
 
-(Contract stub, to be completed: only ``get_valid_access_token`` and ``ReconnectRequired`` are relied on elsewhere.)
+The token endpoints are HubSpot's date-versioned ones (``/oauth/2026-03/…``): the official client only wraps the v1
+endpoints, which HubSpot turns off on 16 Feb 2027. They take form-encoded bodies, so plain ``requests`` does the job.
+Tokens travel only in request bodies and the Authorization header, never in URLs, so they cannot end up in access
+or debug logs; messages of the exceptions raised here never contain them either.
 """
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from . import conf
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth/2026-03/token"
+INTROSPECT_PATH = "/oauth/2026-03/token/introspect"
+REVOKE_PATH = "/oauth/2026-03/token/revoke"
+ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
+
+# Answers to a refresh that mean the refresh token is dead (revoked, app uninstalled): only a new consent helps.
+RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token")
+
+# Refresh this long before the access token expires, so a request started now does not outlive its token.
+REFRESH_MARGIN = timedelta(minutes=5)
 
 
 class ReconnectRequired(Exception):
     """HubSpot no longer accepts the connection's refresh token; someone has to reconnect in Settings → HubSpot."""
 
+    def __init__(self, message=None):
+        super().__init__(str(message or _(
+            "HubSpot no longer accepts this connection (the app was uninstalled or its access was revoked). "
+            "Please reconnect in Settings → HubSpot."
+        )))
+
+
+class OAuthError(Exception):
+    """A failed exchange with HubSpot's OAuth endpoints. ``str(error)`` is fit to show to the user."""
+
+
+class HubSpotUnavailable(OAuthError):
+    """HubSpot could not be reached, timed out or answered with a server error or rate limit; try again later."""
+
+
+class GrantRejected(OAuthError):
+    """HubSpot rejected the code or refresh token (``invalid_grant`` and friends); retrying will not help."""
+
+    def __init__(self, message, error_code=""):
+        super().__init__(message)
+        self.error_code = error_code
+
+
+@dataclass
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scopes: list = field(default_factory=list)
+    hub_id: int = None
+
+    def __repr__(self):
+        # Keep tokens out of tracebacks and debug output.
+        return f"TokenSet(expires_in={self.expires_in}, scopes={self.scopes}, hub_id={self.hub_id})"
+
+    @property
+    def expires_at(self):
+        return now() + timedelta(seconds=self.expires_in)
+
+
+@dataclass
+class AccountDetails:
+    portal_id: int
+    ui_domain: str = ""
+    data_hosting_location: str = ""
+
+
+@dataclass
+class TokenDetails:
+    user: str = ""
+    hub_domain: str = ""
+    hub_id: int = None
+    scopes: list = field(default_factory=list)
+
+
+def redirect_uri() -> str:
+    """The one global URL HubSpot sends users back to; it has to be registered in the HubSpot app."""
+    from pretix.multidomain import maindomain_urlconf
+
+    return settings.SITE_URL + reverse("plugins:pretix_hubspot:oauth.return", urlconf=maindomain_urlconf)
+
+
+def authorize_url(state: str, code_challenge: str) -> str:
+    client_id, _secret = conf.app_credentials()
+    query = urlencode({
+        "client_id": client_id,
+        "redirect_uri": redirect_uri(),
+        "scope": " ".join(conf.REQUIRED_SCOPES),
+        "optional_scope": " ".join(conf.OPTIONAL_SCOPES),
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }, quote_via=quote)
+    return f"{conf.auth_url()}/oauth/authorize?{query}"
+
+
+def _error_code(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    return str(body.get("error") or body.get("status") or "")
+
+
+def _request(method: str, path: str, **kwargs) -> requests.Response:
+    """One request to HubSpot; connection problems, 5xx and 429 become ``HubSpotUnavailable``."""
+    url = conf.api_url() + path
+    try:
+        response = requests.request(method, url, timeout=conf.request_timeout(), **kwargs)
+    except requests.RequestException as e:
+        # The exception text contains only the URL (no token is ever part of one); the class name is enough.
+        logger.warning("HubSpot request %s %s failed: %s", method, path, type(e).__name__)
+        raise HubSpotUnavailable(_("HubSpot could not be reached. Please try again in a few minutes.")) from None
+    if response.status_code >= 500 or response.status_code == 429:
+        logger.warning("HubSpot request %s %s answered %s", method, path, response.status_code)
+        raise HubSpotUnavailable(_(
+            "HubSpot is currently not available (it answered with error {status}). Please try again in a few minutes."
+        ).format(status=response.status_code))
+    return response
+
+
+def _json(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+    return body
+
+
+def _token_request(data: dict) -> TokenSet:
+    client_id, client_secret = conf.app_credentials()
+    response = _request("POST", TOKEN_PATH, data={**data, "client_id": client_id, "client_secret": client_secret})
+    if response.status_code != 200:
+        code = _error_code(response)
+        logger.info("HubSpot token endpoint rejected a %s grant: %s %s", data.get("grant_type"),
+                    response.status_code, code)
+        raise GrantRejected(_("HubSpot rejected the request ({code}).").format(code=code or response.status_code),
+                            error_code=code)
+    body = _json(response)
+    if not body.get("access_token"):
+        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+    scopes = body.get("scopes")
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    return TokenSet(
+        access_token=body["access_token"],
+        refresh_token=body.get("refresh_token") or "",
+        expires_in=int(body.get("expires_in") or 1800),
+        scopes=list(scopes or []),
+        hub_id=body.get("hub_id"),
+    )
+
+
+def exchange_code(code: str, code_verifier: str) -> TokenSet:
+    return _token_request({
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri(),
+        "code_verifier": code_verifier,
+    })
+
+
+def refresh(refresh_token: str) -> TokenSet:
+    return _token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def token_details(access_token: str) -> TokenDetails:
+    """Who installed the app, in which account, with which scopes (token introspection)."""
+    client_id, client_secret = conf.app_credentials()
+    response = _request("POST", INTROSPECT_PATH, data={
+        "client_id": client_id, "client_secret": client_secret,
+        "token": access_token, "token_type_hint": "access_token",
+    })
+    if response.status_code != 200:
+        raise GrantRejected(_("HubSpot did not accept the new access token."), error_code=_error_code(response))
+    body = _json(response)
+    if body.get("active") is False:
+        raise GrantRejected(_("HubSpot did not accept the new access token."), error_code="inactive")
+    scopes = body.get("scopes") or body.get("scope") or []
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    return TokenDetails(
+        user=str(body.get("user") or ""),
+        hub_domain=str(body.get("hub_domain") or ""),
+        hub_id=body.get("hub_id"),
+        scopes=list(scopes),
+    )
+
+
+def account_details(access_token: str) -> AccountDetails:
+    response = _request("GET", ACCOUNT_DETAILS_PATH, headers={"Authorization": f"Bearer {access_token}"})
+    if response.status_code != 200:
+        raise GrantRejected(_("HubSpot did not let us read the account details ({code}).").format(
+            code=response.status_code), error_code=_error_code(response))
+    body = _json(response)
+    if not body.get("portalId"):
+        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+    return AccountDetails(
+        portal_id=int(body["portalId"]),
+        ui_domain=str(body.get("uiDomain") or ""),
+        data_hosting_location=str(body.get("dataHostingLocation") or ""),
+    )
+
+
+def revoke(refresh_token: str):
+    """Revokes the refresh token at HubSpot. A token HubSpot no longer knows counts as revoked."""
+    if not refresh_token:
+        return
+    client_id, client_secret = conf.app_credentials()
+    response = _request("POST", REVOKE_PATH, data={
+        "client_id": client_id, "client_secret": client_secret,
+        "token": refresh_token, "token_type_hint": "refresh_token",
+    })
+    if response.status_code not in (200, 204, 400, 404):
+        raise HubSpotUnavailable(_("HubSpot did not confirm that access was revoked ({code}).").format(
+            code=response.status_code))
+
 
 def get_valid_access_token(connection) -> str:
     """
     Returns an access token that is valid for at least a few more minutes, refreshing it first if needed (once,
-    under a row lock, across concurrent workers). Raises ``ReconnectRequired`` when HubSpot rejects the refresh.
+    under a row lock, across concurrent workers). Raises ``ReconnectRequired`` when HubSpot rejects the refresh
+    token, ``HubSpotUnavailable`` when HubSpot cannot be asked right now, and ``GrantRejected`` when HubSpot refuses
+    for another reason (e.g. the server's app credentials are wrong).
     """
     if connection.needs_reconnect:
         raise ReconnectRequired()
+    if connection.access_token_valid_for(REFRESH_MARGIN):
+        return connection.access_token
+
+    from .models import HubSpotConnection
+
+    failure = None
+    # The lookups are by primary key of a connection the caller already holds, so leaving the scope is safe.
+    with scopes_disabled(), transaction.atomic():
+        # Every worker waits here for the one that got the lock first, then finds its fresh token below.
+        locked = HubSpotConnection.objects.select_for_update().get(pk=connection.pk)
+        if not locked.needs_reconnect and not locked.access_token_valid_for(REFRESH_MARGIN):
+            try:
+                if not locked.refresh_token:
+                    # Unreadable (the server's secret key changed) or never stored: only a new consent helps.
+                    raise GrantRejected(_("No usable refresh token is stored."), error_code="missing_refresh_token")
+                tokens = refresh(locked.refresh_token)
+            except GrantRejected as e:
+                if e.error_code in RECONNECT_ERRORS:
+                    _mark_needs_reconnect(locked, e)
+                failure = e
+            except HubSpotUnavailable as e:
+                failure = e
+            else:
+                locked.access_token = tokens.access_token
+                if tokens.refresh_token:
+                    # HubSpot may rotate refresh tokens; whatever it returns is the one that works next time.
+                    locked.refresh_token = tokens.refresh_token
+                locked.access_token_expires = tokens.expires_at
+                if tokens.scopes:
+                    locked.scopes = tokens.scopes
+                locked.last_refresh_error = ""
+                locked.save(update_fields=[
+                    "access_token_encrypted", "refresh_token_encrypted", "access_token_expires", "scopes",
+                    "last_refresh_error", "updated",
+                ])
+            if failure is not None and not locked.needs_reconnect:
+                # Shown as token health on the settings page; the next attempt tries again.
+                locked.last_refresh_error = str(failure)
+                locked.save(update_fields=["last_refresh_error", "updated"])
+
+    for name in ("access_token_encrypted", "refresh_token_encrypted", "access_token_expires", "scopes",
+                 "needs_reconnect", "last_refresh_error", "updated"):
+        setattr(connection, name, getattr(locked, name))
+    if connection.needs_reconnect:
+        raise ReconnectRequired() from failure
+    if failure is not None:
+        raise failure
     return connection.access_token
+
+
+def _mark_needs_reconnect(connection, error: GrantRejected):
+    """Records, without any token, that a person has to consent again; visible on the settings page and in logs."""
+    connection.needs_reconnect = True
+    connection.last_refresh_error = str(error)
+    connection.save(update_fields=["needs_reconnect", "last_refresh_error", "updated"])
+    logger.warning("HubSpot rejected the refresh token of connection %s (portal %s): %s",
+                   connection.pk, connection.portal_id, error.error_code)
+    data = {"portal_id": connection.portal_id, "error": error.error_code}
+    connection.log_action("pretix_hubspot.connection.reconnect_required", data=data)
+    for event_connection in connection.event_connections.select_related("event"):
+        event_connection.event.log_action("pretix_hubspot.connection.reconnect_required", data=data)

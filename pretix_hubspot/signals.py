@@ -107,3 +107,31 @@ def queue_on_refund(sender, instance, **kwargs):
         return
     from .triggers import queue_order
     queue_order(order, "order_refunded")
+
+
+# --- Connection: global settings and log entries --------------------------------------------------------------------
+from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types  # noqa: E402
+from pretix.base.signals import register_global_settings  # noqa: E402
+
+
+@receiver(register_global_settings, dispatch_uid="pretix_hubspot_global_settings")
+def hubspot_global_settings(sender, **kwargs):
+    from .global_settings import fields
+
+    return fields()
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.connected": _("The event has been connected to HubSpot account {portal_id}."),
+    "pretix_hubspot.disconnected": _("The event has been disconnected from HubSpot account {portal_id}."),
+    "pretix_hubspot.connection.created": _("HubSpot account {portal_id} has been connected."),
+    "pretix_hubspot.connection.deleted": _("The connection to HubSpot account {portal_id} has been removed and its "
+                                           "access revoked."),
+    "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
+                                                      "{portal_id}. Please reconnect in Settings → HubSpot."),
+    "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
+                                                    "account {portal_id} for {object_type}."),
+})
+class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
+    # The data holds the HubSpot account id and domain, never a token and nothing about a person.
+    pass

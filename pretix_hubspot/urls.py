@@ -6,6 +6,14 @@ EVENT_PREFIX = "control/event/<str:organizer>/<str:event>/hubspot/"
 
 urlpatterns = [
     path(EVENT_PREFIX, connection.SettingsView.as_view(), name="settings"),
+    # Connection (request access, OAuth return, reuse, disconnect, identifier property)
+    path(EVENT_PREFIX + "connect/", connection.RequestAccessView.as_view(), name="connect"),
+    path(EVENT_PREFIX + "connect/existing/", connection.UseExistingConnectionView.as_view(), name="connect.existing"),
+    path(EVENT_PREFIX + "disconnect/", connection.DisconnectView.as_view(), name="disconnect"),
+    path(EVENT_PREFIX + "identifier-property/", connection.IdentifierPropertyCreateView.as_view(),
+         name="identifier_property.create"),
+    # The one redirect URI registered in the HubSpot app, for every event: the state says which event it is for.
+    path("_hubspot/oauth_return/", connection.oauth_return, name="oauth.return"),
     # Object mappings: the list on the settings page, the editor, deleting, reading HubSpot's fields again
     path(EVENT_PREFIX + "mappings/", mappings.ObjectMappingListView.as_view(), name="mappings.list"),
     path(EVENT_PREFIX + "mappings/<int:mapping>/", mappings.MappingEditView.as_view(), name="mappings.edit"),

@@ -172,3 +172,30 @@ def connected_event(event, connection, user):
     EventConnection.objects.create(event=event, connection=connection, connected_by=user,
                                    connected_at=now() - timedelta(hours=1))
     return event
+
+
+# --- Connection -----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def allow_http_to_local_hubspot(settings):
+    # pretix blocks HTTP to private addresses (SSRF protection); the sandbox listens on 127.0.0.1.
+    settings.ALLOW_HTTP_TO_PRIVATE_NETWORKS = True
+
+
+def hubspot_settings_url(event, action=""):
+    return f"/control/event/{event.organizer.slug}/{event.slug}/hubspot/{action}"
+
+
+@pytest.fixture
+def connect_via_hubspot(hubspot_app):
+    """
+    Drives "Request access" → HubSpot's consent screens → the OAuth return through the given logged-in test client,
+    and returns the settings page the user lands on (messages included).
+    """
+    def run(client, event, *, portal_id=None, decline=False, grant_scopes=None):
+        response = client.post(hubspot_settings_url(event, "connect/"))
+        assert response.status_code == 302, response.status_code
+        back = hubspot_app.consent(response["Location"], portal_id=portal_id, decline=decline,
+                                   grant_scopes=grant_scopes)
+        return client.get(back, follow=True)
+    return run

@@ -1,10 +1,278 @@
+"""
+The HubSpot settings page of an event and everything about its connection: request access, the OAuth return,
+reusing an organizer's connection, disconnecting, and creating the identifier property.
+"""
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import TemplateView
+from django_scopes import scope, scopes_disabled
+from pretix.base.models import Event
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
+from .. import conf, connections, identifier_property, oauth, oauth_state
+from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..signals import SETTINGS_PERMISSION
+
+logger = logging.getLogger(__name__)
+
+SUCCESS_MESSAGE = _("The HubSpot integration is now active")
+
+STATE_MESSAGES = {
+    "missing": _("HubSpot sent you back without the information we need to finish connecting. Please try again."),
+    "unknown": _("This link back from HubSpot is not valid (any more): it was already used or belongs to another "
+                 "browser session. Please request access again."),
+    "expired": _("Connecting to HubSpot took too long. Please request access again."),
+    "other_user": _("This link back from HubSpot was started by another user. Please request access again."),
+}
+
+
+def settings_url(event) -> str:
+    return reverse("plugins:pretix_hubspot:settings", kwargs={
+        "organizer": event.organizer.slug, "event": event.slug,
+    })
+
+
+def missing_credentials() -> list:
+    """Names of the app credentials the administrator still has to configure."""
+    client_id, client_secret = conf.app_credentials()
+    return [name for name, value in (("client_id", client_id), ("client_secret", client_secret)) if not value]
 
 
 class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, TemplateView):
+    """
+    The settings page. Shows how to connect, or the connection's status and the object mappings (rendered by
+    ``fragments/object_mappings.html``; subclasses may add the handling of that form).
+    """
     permission = SETTINGS_PERMISSION
     template_name = "pretix_hubspot/settings.html"
+
+    @cached_property
+    def event_connection(self):
+        return EventConnection.objects.filter(event=self.request.event).select_related(
+            "connection", "connected_by", "connection__connected_by",
+        ).first()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        event_connection = self.event_connection
+        connection = event_connection.connection if event_connection else None
+        ctx.update({
+            "missing_credentials": missing_credentials(),
+            "redirect_uri": oauth.redirect_uri(),
+            "event_connection": event_connection,
+            "connection": connection,
+            "reusable_connections": HubSpotConnection.objects.filter(
+                organizer=self.request.organizer, needs_reconnect=False,
+            ).exclude(pk=getattr(connection, "pk", None)).order_by("portal_id"),
+            "object_types": HUBSPOT_OBJECT_TYPES,
+        })
+        if connection:
+            ctx.update({
+                "granted_scopes": sorted(connection.scopes or []),
+                "missing_optional_scopes": [s for s in conf.OPTIONAL_SCOPES if s not in (connection.scopes or [])],
+                "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
+                "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
+            })
+        return ctx
+
+
+class EventActionView(EventPermissionRequiredMixin, View):
+    """A state-changing action on the settings page: POST only, back to the settings page afterwards."""
+    permission = SETTINGS_PERMISSION
+    http_method_names = ["post"]
+
+    def back(self):
+        return redirect(settings_url(self.request.event))
+
+
+class RequestAccessView(EventActionView):
+    """Sends the user to HubSpot to choose an account and grant access."""
+
+    def post(self, request, *args, **kwargs):
+        if missing_credentials():
+            messages.error(request, _("The HubSpot app is not configured on this server yet. Please ask your "
+                                      "administrator to set it up."))
+            return self.back()
+        pending = oauth_state.begin(request.session, request.event, request.user)
+        return redirect(oauth.authorize_url(pending.state, pending.code_challenge))
+
+
+class UseExistingConnectionView(EventActionView):
+    """Connects the event to a HubSpot account the organizer has connected before, without a new consent."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            connection_id = int(request.POST.get("connection", ""))
+        except ValueError:
+            raise Http404()
+        connection = get_object_or_404(HubSpotConnection, organizer=request.organizer, pk=connection_id)
+        if connection.needs_reconnect:
+            messages.error(request, _("HubSpot no longer accepts this connection. Please request access again."))
+            return self.back()
+        connections.reuse_connection(request.event, request.user, connection)
+        messages.success(request, SUCCESS_MESSAGE)
+        return self.back()
+
+
+class DisconnectView(EventSettingsViewMixin, EventPermissionRequiredMixin, TemplateView):
+    """GET asks for confirmation, POST disconnects."""
+    permission = SETTINGS_PERMISSION
+    template_name = "pretix_hubspot/disconnect.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.event_connection = EventConnection.objects.filter(event=request.event).select_related(
+            "connection").first()
+        if self.event_connection is None:
+            messages.info(request, _("This event is not connected to HubSpot."))
+            return redirect(settings_url(request.event))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        connection = self.event_connection.connection
+        ctx["connection"] = connection
+        ctx["other_events_count"] = connection.event_connections.exclude(event=self.request.event).count()
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        result = connections.disconnect_event(request.event, request.user)
+        messages.success(request, _("This event is no longer connected to HubSpot. Orders will not be exported "
+                                    "any more."))
+        if result.still_used_by:
+            messages.info(request, _("The connection to the HubSpot account stays in place for the other events of "
+                                     "your organizer that use it."))
+        elif result.revoke_failed:
+            messages.warning(request, _("The access data has been deleted here, but HubSpot could not be told to "
+                                        "revoke it. To be sure, uninstall the app in your HubSpot account."))
+        return redirect(settings_url(request.event))
+
+
+class IdentifierPropertyCreateView(EventActionView):
+    """Creates the pretix-order-id property in the connected HubSpot account for contacts or deals."""
+
+    def post(self, request, *args, **kwargs):
+        object_type = request.POST.get("object_type")
+        labels = dict(HUBSPOT_OBJECT_TYPES)
+        if object_type not in labels:
+            messages.error(request, _("Please choose whether to create the property for contacts or deals."))
+            return self.back()
+        event_connection = EventConnection.objects.filter(event=request.event).select_related("connection").first()
+        if event_connection is None:
+            messages.error(request, _("Please connect this event to HubSpot first."))
+            return self.back()
+        connection = event_connection.connection
+        try:
+            outcome = identifier_property.create_identifier_property(connection, object_type)
+        except oauth.ReconnectRequired as e:
+            messages.error(request, str(e))
+            return self.back()
+        except identifier_property.PropertyError as e:
+            messages.error(request, str(e))
+            return self.back()
+
+        texts = {"property": identifier_property.PROPERTY_LABEL, "object_type": labels[object_type]}
+        if outcome == identifier_property.Outcome.CREATED:
+            request.event.log_action("pretix_hubspot.identifier_property.created", user=request.user, data={
+                "portal_id": connection.portal_id, "object_type": object_type,
+                "property": identifier_property.PROPERTY_NAME,
+            })
+            messages.success(request, _('The property "{property}" has been created in HubSpot for {object_type}.')
+                             .format(**texts))
+        elif outcome == identifier_property.Outcome.EXISTS:
+            messages.info(request, _('The property "{property}" already exists in HubSpot for {object_type}.')
+                          .format(**texts))
+        else:
+            messages.warning(request, _(
+                'A property "{property}" already exists in HubSpot for {object_type}, but it does not require '
+                'unique values. HubSpot only accepts properties with unique values as identifiers; please create '
+                'another property with unique values in HubSpot.'
+            ).format(**texts))
+        return self.back()
+
+
+def _event_if_allowed(request, event_id):
+    """The event the OAuth attempt was started for, if the current user may still change its settings."""
+    if not event_id:
+        return None
+    # The event is only known by id here (the return URL is global, outside any organizer); the permission check
+    # right after is what decides whether the user gets to touch it.
+    with scopes_disabled():
+        event = Event.objects.filter(pk=event_id).select_related("organizer").first()
+    if event is None:
+        return None
+    if not request.user.has_event_permission(event.organizer, event, SETTINGS_PERMISSION, request=request):
+        return None
+    return event
+
+
+def oauth_return(request, *args, **kwargs):
+    """
+    Where HubSpot sends the user back to (one global URL for all events). The state tells which event and user the
+    attempt belongs to; the user's login and permission are checked again, since this URL is outside the control
+    panel's own checks.
+    """
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("control:auth.login"))
+
+    try:
+        pending = oauth_state.consume(request.session, request.GET.get("state", ""), request.user)
+    except oauth_state.StateInvalid as e:
+        messages.error(request, STATE_MESSAGES[e.reason])
+        event = _event_if_allowed(request, e.event_id)
+        return redirect(settings_url(event) if event else reverse("control:index"))
+
+    event = _event_if_allowed(request, pending.event_id)
+    if event is None:
+        raise PermissionDenied(_("You do not have permission to change the settings of this event."))
+
+    with scope(organizer=event.organizer):
+        if request.GET.get("error"):
+            if request.GET.get("error") == "access_denied":
+                messages.error(request, _("You did not grant pretix access to HubSpot, so the event has not been "
+                                          "connected."))
+            else:
+                messages.error(request, _("HubSpot did not grant access, so the event has not been connected."))
+            return redirect(settings_url(event))
+        if not request.GET.get("code"):
+            messages.error(request, STATE_MESSAGES["missing"])
+            return redirect(settings_url(event))
+
+        try:
+            consent = _collect_consent(request.GET["code"], pending.code_verifier)
+        except oauth.GrantRejected:
+            messages.error(request, _("HubSpot did not accept the authorization (it may have expired or been used "
+                                      "already). Please request access again."))
+            return redirect(settings_url(event))
+        except oauth.OAuthError as e:
+            messages.error(request, _("Connecting to HubSpot failed: {reason}").format(reason=e))
+            return redirect(settings_url(event))
+
+        missing = connections.missing_required_scopes(consent.tokens.scopes or consent.details.scopes)
+        if missing:
+            messages.error(request, _("HubSpot did not grant all permissions the integration needs ({scopes}). "
+                                      "Please request access again and grant all of them.").format(
+                scopes=", ".join(missing)))
+            return redirect(settings_url(event))
+
+        connections.connect_event(event, request.user, consent)
+    messages.success(request, SUCCESS_MESSAGE)
+    return redirect(settings_url(event))
+
+
+def _collect_consent(code: str, code_verifier: str) -> connections.Consent:
+    tokens = oauth.exchange_code(code, code_verifier)
+    return connections.Consent(
+        tokens=tokens,
+        details=oauth.token_details(tokens.access_token),
+        account=oauth.account_details(tokens.access_token),
+    )

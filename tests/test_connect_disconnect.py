@@ -1,0 +1,153 @@
+"""Disconnecting an event, and sharing one connection between the events of an organizer."""
+from datetime import timedelta
+
+import pytest
+from django.utils.timezone import now
+from django_scopes import scopes_disabled
+from pretix.base.models import Event, LogEntry, Organizer
+
+from pretix_hubspot import oauth
+from pretix_hubspot.models import EventConnection, HubSpotConnection
+from tests.conftest import hubspot_settings_url
+
+SUCCESS = "The HubSpot integration is now active"
+
+
+@pytest.fixture
+def second_event(organizer, event):
+    return Event.objects.create(organizer=organizer, name="Winter Conf", slug="winterconf",
+                                date_from=now() + timedelta(days=90), currency="EUR", plugins=event.plugins)
+
+
+def refresh_works(refresh_token):
+    try:
+        oauth.refresh(refresh_token)
+    except oauth.GrantRejected:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+def test_disconnect_asks_for_confirmation_first(admin_client, connected_event, hubspot_app):
+    page = admin_client.get(hubspot_settings_url(connected_event, "disconnect/"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Do you really want to disconnect" in text
+    assert "revoke" in text
+    assert 'method="post"' in text
+    with scopes_disabled():
+        assert EventConnection.objects.filter(event=connected_event).exists()
+
+
+@pytest.mark.django_db
+def test_disconnect_revokes_and_deletes_tokens_of_last_event(admin_client, connected_event, connection, user,
+                                                             hubspot_app):
+    refresh_token = connection.refresh_token
+    assert refresh_works(refresh_token)
+
+    page = admin_client.post(hubspot_settings_url(connected_event, "disconnect/"), follow=True)
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "no longer connected to HubSpot" in text
+    assert "Request access" in text
+    with scopes_disabled():
+        assert not EventConnection.objects.exists()
+        assert not HubSpotConnection.objects.exists()
+        entry = LogEntry.objects.get(action_type="pretix_hubspot.disconnected")
+        assert entry.event == connected_event and entry.user == user
+    assert hubspot_app.request_count(method="POST", path_prefix=oauth.REVOKE_PATH) == 1
+    # HubSpot no longer accepts the refresh token.
+    assert not refresh_works(refresh_token)
+
+
+@pytest.mark.django_db
+def test_disconnect_keeps_connection_used_by_another_event(admin_client, connected_event, second_event,
+                                                           connection, user, hubspot_app):
+    with scopes_disabled():
+        EventConnection.objects.create(event=second_event, connection=connection, connected_by=user)
+
+    page = admin_client.post(hubspot_settings_url(connected_event, "disconnect/"), follow=True)
+
+    assert "stays in place for the other events" in page.content.decode()
+    with scopes_disabled():
+        assert not EventConnection.objects.filter(event=connected_event).exists()
+        assert EventConnection.objects.filter(event=second_event, connection=connection).exists()
+        connection.refresh_from_db()
+    assert hubspot_app.request_count(path_prefix=oauth.REVOKE_PATH) == 0
+    assert oauth.account_details(oauth.get_valid_access_token(connection)).portal_id == connection.portal_id
+
+
+@pytest.mark.django_db
+def test_disconnect_when_hubspot_is_down_still_deletes_tokens(admin_client, connected_event, hubspot_app):
+    hubspot_app.fail_next(1, 503, path_prefix=oauth.REVOKE_PATH)
+    page = admin_client.post(hubspot_settings_url(connected_event, "disconnect/"), follow=True)
+    assert "HubSpot could not be told to revoke it" in page.content.decode()
+    with scopes_disabled():
+        assert not HubSpotConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_second_event_can_use_existing_connection_without_consent(admin_client, connected_event, second_event,
+                                                                  connection, user, hubspot_app):
+    page = admin_client.get(hubspot_settings_url(second_event))
+    text = page.content.decode()
+    assert f"Use the existing connection to HubSpot account {connection.portal_id}" in text
+    assert "Request access" in text
+
+    before = hubspot_app.request_count()
+    page = admin_client.post(hubspot_settings_url(second_event, "connect/existing/"), {"connection": connection.pk},
+                             follow=True)
+
+    assert SUCCESS in page.content.decode()
+    assert "hubspot-status" in page.content.decode()
+    assert hubspot_app.request_count() == before  # no trip to HubSpot
+    with scopes_disabled():
+        event_connection = EventConnection.objects.get(event=second_event)
+        assert event_connection.connection == connection
+        assert event_connection.connected_by == user
+        assert now() - event_connection.connected_at < timedelta(minutes=1)
+        assert HubSpotConnection.objects.count() == 1
+        assert LogEntry.objects.filter(action_type="pretix_hubspot.connected", event=second_event).exists()
+
+
+@pytest.mark.django_db
+def test_consenting_again_for_the_same_account_reuses_the_connection(admin_client, connected_event, second_event,
+                                                                     connection, hubspot_app, connect_via_hubspot):
+    old_access_token = connection.access_token
+    page = connect_via_hubspot(admin_client, second_event)
+    assert SUCCESS in page.content.decode()
+    with scopes_disabled():
+        assert HubSpotConnection.objects.count() == 1
+        connection.refresh_from_db()
+        connected = set(EventConnection.objects.values_list("event_id", flat=True))
+        assert connected == {connected_event.pk, second_event.pk}
+    assert connection.access_token != old_access_token  # its tokens were renewed
+
+
+@pytest.mark.django_db
+def test_connections_of_other_organizers_are_neither_offered_nor_usable(admin_client, event, hubspot_app):
+    other = Organizer.objects.create(name="Other Org", slug="otherorg")
+    tokens = hubspot_app.issue_tokens(hubspot_app.default_portal_id)
+    foreign = HubSpotConnection(organizer=other, portal_id=hubspot_app.default_portal_id, scopes=tokens["scopes"])
+    foreign.access_token = tokens["access_token"]
+    foreign.refresh_token = tokens["refresh_token"]
+    foreign.save()
+
+    assert "Use the existing connection" not in admin_client.get(hubspot_settings_url(event)).content.decode()
+    response = admin_client.post(hubspot_settings_url(event, "connect/existing/"), {"connection": foreign.pk})
+    assert response.status_code == 404
+    with scopes_disabled():
+        assert not EventConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_event_copy_does_not_copy_the_connection(connected_event, organizer):
+    copy = Event.objects.create(organizer=organizer, name="PyConf 2028", slug="pyconf28",
+                                date_from=now() + timedelta(days=400), currency="EUR")
+    with scopes_disabled():
+        copy.copy_data_from(connected_event)
+        copy.refresh_from_db()
+        assert "pretix_hubspot" in copy.get_plugins()
+        assert not EventConnection.objects.filter(event=copy).exists()
+        assert EventConnection.objects.filter(event=connected_event).exists()

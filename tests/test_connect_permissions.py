@@ -1,0 +1,79 @@
+"""Only users who may change the event's settings can see or change its HubSpot connection."""
+import pytest
+from django_scopes import scopes_disabled
+
+from pretix_hubspot.models import EventConnection, HubSpotConnection
+from tests.conftest import hubspot_settings_url
+
+
+@pytest.mark.django_db
+def test_settings_page_and_tab_need_settings_permission(readonly_client, event, hubspot_app):
+    assert readonly_client.get(hubspot_settings_url(event)).status_code == 403
+    dashboard = readonly_client.get(f"/control/event/{event.organizer.slug}/{event.slug}/")
+    assert hubspot_settings_url(event) not in dashboard.content.decode()
+
+
+@pytest.mark.django_db
+def test_settings_tab_shown_to_admins(admin_client, event, hubspot_app):
+    page = admin_client.get(f"/control/event/{event.organizer.slug}/{event.slug}/settings/")
+    assert hubspot_settings_url(event) in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_request_access_needs_settings_permission(readonly_client, event, hubspot_app):
+    response = readonly_client.post(hubspot_settings_url(event, "connect/"))
+    assert response.status_code == 403
+    assert hubspot_app.request_count() == 0
+
+
+@pytest.mark.django_db
+def test_disconnect_needs_settings_permission(readonly_client, connected_event, hubspot_app):
+    event = connected_event
+    assert readonly_client.get(hubspot_settings_url(event, "disconnect/")).status_code == 403
+    assert readonly_client.post(hubspot_settings_url(event, "disconnect/")).status_code == 403
+    with scopes_disabled():
+        assert EventConnection.objects.filter(event=event).exists()
+
+
+@pytest.mark.django_db
+def test_use_existing_connection_needs_settings_permission(readonly_client, event, connection, hubspot_app):
+    response = readonly_client.post(hubspot_settings_url(event, "connect/existing/"), {"connection": connection.pk})
+    assert response.status_code == 403
+    with scopes_disabled():
+        assert not EventConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_identifier_property_needs_settings_permission(readonly_client, connected_event, hubspot_app):
+    response = readonly_client.post(hubspot_settings_url(connected_event, "identifier-property/"),
+                                    {"object_type": "contacts"})
+    assert response.status_code == 403
+    assert "pretix_order_id" not in {p["name"] for p in hubspot_app.properties("contacts")}
+
+
+@pytest.mark.django_db
+def test_oauth_return_rechecks_permission(admin_client, event, team, hubspot_app):
+    response = admin_client.post(hubspot_settings_url(event, "connect/"))
+    back = hubspot_app.consent(response["Location"])
+    # While the user was on HubSpot, someone took away their right to change the event's settings.
+    team.all_event_permissions = False
+    team.limit_event_permissions = {"event.orders:read": True}
+    team.save()
+
+    assert admin_client.get(back).status_code == 403
+    with scopes_disabled():
+        assert not HubSpotConnection.objects.exists()
+        assert not EventConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_oauth_return_needs_login(admin_client, event, hubspot_app):
+    response = admin_client.post(hubspot_settings_url(event, "connect/"))
+    back = hubspot_app.consent(response["Location"])
+    admin_client.logout()
+
+    response = admin_client.get(back)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/control/login")
+    with scopes_disabled():
+        assert not HubSpotConnection.objects.exists()
