@@ -52,7 +52,7 @@ def property_errors_message(problems, portal_id):
          "localizedErrorMessage": p["message"], "portalId": portal_id}
         for p in problems
     ]
-    return "Property values were not valid: " + json.dumps(details)
+    return "Property values were not valid: " + json.dumps(details, separators=(",", ":"))
 
 
 def property_error_details(problems):
