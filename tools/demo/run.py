@@ -83,10 +83,10 @@ def run(args, children):
     detail(f'pretix says: "{ACTIVE_MESSAGE}"')
 
     step("Creating the pretix_order_id properties in HubSpot …")
-    for line in create_identifier_properties(browser, sandbox):
+    for line in create_identifier_properties(browser):
         detail(line)
     step("Saving the starter mappings (Order → Contacts, Order → Deals, Order position → Contacts) …")
-    for line in save_starter_mappings(browser, seed_step):
+    for line in save_starter_mappings(browser):
         detail(line)
 
     step("Queueing the existing orders (they were placed before the event was connected) …")

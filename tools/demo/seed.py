@@ -5,7 +5,7 @@ The pretix side of the demo, run inside pretix's Django (``python -m tools.demo.
 Steps (each idempotent):
 - ``base``: admin user, organizer, team with an API token, event with the plugin enabled, products, quotas and
   questions. Prints a JSON line with what the HTTP side needs (API token, product and question ids).
-- ``mappings``: starter mappings as database rows, for when the plugin's mapping views cannot save them.
+- ``report``: what pretix's data-sync queue did (transferred, queued, failed, links to the records).
 - ``enqueue``: queues every order of the event for HubSpot (the event was connected after they were placed, so
   pretix did not queue them by itself).
 """
@@ -143,51 +143,6 @@ def _event_in_scope():
     return Event.objects.get(organizer__slug=config.ORGANIZER_SLUG, slug=config.EVENT_SLUG)
 
 
-def mappings():
-    """Starter mappings straight into the database (the same rows the settings page saves)."""
-    from pretix.base.models.datasync import MODE_OVERWRITE, MODE_SET_IF_EMPTY
-
-    from pretix_hubspot.models import (
-        HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER, PRETIX_ORDER_POSITION, ObjectMapping,
-    )
-
-    def prop(pretix_field, external_field, mode=MODE_OVERWRITE):
-        return {"pretix_field": pretix_field, "external_field": external_field, "value_map": "", "overwrite": mode}
-
-    # The same rows as the plugin's starter sets (pretix_hubspot/starter_sets.py), without the deal stage map.
-    rows = [
-        (PRETIX_ORDER, HUBSPOT_CONTACTS, "order_code", "pretix_order_id", [
-            prop("email", "email"),
-            prop("invoice_address_name_given_name", "firstname", MODE_SET_IF_EMPTY),
-            prop("invoice_address_name_family_name", "lastname", MODE_SET_IF_EMPTY),
-            prop("invoice_address_company", "company"),
-            prop("invoice_address_street", "address"),
-            prop("invoice_address_zipcode", "zip"),
-            prop("invoice_address_city", "city"),
-            prop("invoice_address_country", "country"),
-        ]),
-        (PRETIX_ORDER, HUBSPOT_DEALS, "order_code", "pretix_order_id", [
-            prop("event_order_code", "dealname"),
-            prop("order_total", "amount"),
-            prop("payment_date", "closedate"),
-        ]),
-        (PRETIX_ORDER_POSITION, HUBSPOT_CONTACTS, "attendee_email", "email", [
-            prop("attendee_name_given_name", "firstname", MODE_SET_IF_EMPTY),
-            prop("attendee_name_family_name", "lastname", MODE_SET_IF_EMPTY),
-            prop("question_JOBTITLE", "jobtitle"),
-        ]),
-    ]
-    with scopes_disabled():
-        event = _event_in_scope()
-        if event.hubspot_object_mappings.exists():
-            return {"created": 0, "existing": event.hubspot_object_mappings.count()}
-        for i, (model, object_type, id_field, ext_id_field, props) in enumerate(rows):
-            ObjectMapping.objects.create(event=event, position=i, pretix_model=model, external_object_type=object_type,
-                                         pretix_id_field=id_field, external_id_field=ext_id_field,
-                                         property_mappings=props)
-        return {"created": len(rows)}
-
-
 def enqueue():
     from pretix_hubspot.sync import HubSpotSync
 
@@ -231,7 +186,7 @@ def report():
         }
 
 
-STEPS = {"base": base, "mappings": mappings, "enqueue": enqueue, "report": report}
+STEPS = {"base": base, "enqueue": enqueue, "report": report}
 
 if __name__ == "__main__":
     print(json.dumps(STEPS[sys.argv[1]]()))

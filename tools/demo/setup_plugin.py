@@ -14,13 +14,10 @@ def _csrf_token(browser):
     return browser.session.cookies.get("pretix_csrftoken", "")
 
 
-def create_identifier_properties(browser, sandbox):
+def create_identifier_properties(browser):
     """Presses "Create property" for contacts and deals (or posts its form when the page shows no button)."""
     lines = []
     for object_type in OBJECT_TYPES:
-        if sandbox.has_property(object_type, IDENTIFIER_PROPERTY):
-            lines.append(f"{object_type}: {IDENTIFIER_PROPERTY} exists already")
-            continue
         page = browser.settings_page()
         result = browser.submit_forms_with_field(page, "object_type", object_type)
         how = "via the settings page's button"
@@ -30,16 +27,67 @@ def create_identifier_properties(browser, sandbox):
                                      headers={"Referer": browser.settings_url}, timeout=120)
             result = Page(r)
             how = "via POST to the identifier-property view (the page shows no button for it)"
-        messages = "; ".join(text for _, text in result.alerts())
-        if not sandbox.has_property(object_type, IDENTIFIER_PROPERTY):
-            raise RuntimeError(f"the {IDENTIFIER_PROPERTY} property for {object_type} was not created: {messages}")
-        lines.append(f"{object_type}: created {how}" + (f" — pretix says: {messages}" if messages else ""))
+        alerts = result.alerts()
+        messages = "; ".join(text for _, text in alerts)
+        if result.response.status_code != 200 or any(kind == "danger" for kind, _ in alerts):
+            raise RuntimeError(f"creating the {IDENTIFIER_PROPERTY} property for {object_type} failed "
+                               f"({result.response.status_code}): {messages or result.text[:300]}")
+        lines.append(f"{object_type}: {how}" + (f" — pretix says: {messages}" if messages else ""))
     return lines
 
 
-def save_starter_mappings(browser, seed_step):
-    """Saves the starter mappings with the plugin's editor; creates the rows directly if the editor is missing."""
-    result = seed_step("mappings")
-    if result.get("created"):
-        return [f"{result['created']} mappings created as database rows (the plugin has no mapping editor yet)"]
-    return [f"{result.get('existing')} mappings exist already"]
+# The guide's three mappings, in transfer order (contacts before the deals that get associated with them).
+STARTER_MAPPINGS = (("Order", "contacts"), ("Order", "deals"), ("OrderPosition", "contacts"))
+
+
+def _mapping_list_form(page):
+    return next((f for f in page.forms if f.action.rstrip("/").endswith("/mappings")), None)
+
+
+def save_starter_mappings(browser):
+    """
+    Adds the three mappings on the settings page ("Add mapping" ×3, Save), then opens each one's editor, clicks
+    "Fill in suggested properties" and saves the suggestion, as an organizer following the guide would.
+    """
+    page = browser.settings_page()
+    form = _mapping_list_form(page)
+    if form is None:
+        raise RuntimeError("the HubSpot settings page shows no object mappings section")
+    fields = dict(form.values())
+    prefix = next(k[:-len("-TOTAL_FORMS")] for k in fields if k.endswith("-TOTAL_FORMS"))
+    lines = []
+    if int(fields[f"{prefix}-INITIAL_FORMS"]) == 0:
+        # What the page's JavaScript sends after three clicks on "Add mapping" and a choice in each row.
+        data = [(k, v) for k, v in form.values() if not k.startswith(prefix + "-") or k.endswith("_FORMS")]
+        data = [(k, str(len(STARTER_MAPPINGS)) if k == f"{prefix}-TOTAL_FORMS" else v) for k, v in data]
+        for i, (model, object_type) in enumerate(STARTER_MAPPINGS):
+            data += [(f"{prefix}-{i}-id", ""), (f"{prefix}-{i}-ORDER", str(i + 1)),
+                     (f"{prefix}-{i}-pretix_model", model), (f"{prefix}-{i}-external_object_type", object_type)]
+        r = browser.session.post(urljoin(page.url, form.action), data=data, headers={"Referer": page.url},
+                                 timeout=120)
+        page = Page(r)
+        _expect_saved(page, "the object mappings")
+        lines.append("settings page: 3 mappings added and saved")
+    else:
+        lines.append("settings page: the event has mappings already")
+    for href in dict.fromkeys(h for h, text in page.links if "/mappings/" in h and "Edit mapping" in text):
+        editor = browser.get(urljoin(page.url, href))
+        title = editor.text.split("Edit mapping:", 1)[-1].split("Back to the HubSpot settings")[0].strip()
+        starter = editor.link("Fill in suggested properties")
+        if not starter:
+            lines.append(f"{title}: has properties already")
+            continue
+        editor = browser.get(starter)
+        form, button = editor.form_with_button("Save")
+        saved = Page(editor.submit(browser.session, form, button, timeout=120))
+        _expect_saved(saved, title)
+        notes = [text for kind, text in saved.alerts() if kind == "warning"]
+        lines.append(f"{title}: suggested properties saved" + (f" (pretix notes: {'; '.join(notes)})" if notes else ""))
+    return lines
+
+
+def _expect_saved(page, what):
+    alerts = page.alerts()
+    if not any("Your changes have been saved" in text for _, text in alerts):
+        problems = "; ".join(text for kind, text in alerts if kind in ("danger", "warning")) or page.text[:400]
+        raise RuntimeError(f"saving {what} failed: {problems}")
