@@ -51,7 +51,9 @@ def _format_datetime(value, tz):
         return value.isoformat()
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz or timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    # HubSpot keeps milliseconds; sending the same precision keeps "write only what changes" exact.
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "{:03d}Z".format(value.microsecond // 1000)
 
 
 def _format_number(text):
@@ -115,7 +117,7 @@ def same_value(a, b):
         return a.lower() == b.lower()
     da, db = _parse_datetime(a), _parse_datetime(b)
     if da and db and len(a) > 10 and len(b) > 10 and da.tzinfo and db.tzinfo:
-        return da == db
+        return abs((da - db).total_seconds()) < 0.001
     try:
         return Decimal(a) == Decimal(b)
     except (InvalidOperation, ValueError):

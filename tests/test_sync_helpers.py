@@ -1,0 +1,93 @@
+"""Shared set-up for the sync tests (no tests here): mappings as the guide describes them, running the queue."""
+from django_scopes import scopes_disabled
+from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
+from pretix.base.services.datasync import sync_all
+
+from pretix_hubspot.client import HubSpotApi
+from pretix_hubspot.models import ObjectMapping
+
+
+def prop(pretix_field, external_field, mode="overwrite", value_map=""):
+    return {"pretix_field": pretix_field, "external_field": external_field, "value_map": value_map,
+            "overwrite": mode}
+
+
+def add_identifier_properties(hubspot):
+    for object_type in ("contacts", "deals"):
+        hubspot.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
+                             has_unique_value=True)
+
+
+def contacts_mapping(event, position=0, properties=None, identifier=("event_order_code", "pretix_order_id")):
+    return ObjectMapping.objects.create(
+        event=event, position=position, pretix_model="Order", external_object_type="contacts",
+        pretix_id_field=identifier[0], external_id_field=identifier[1],
+        property_mappings=properties if properties is not None else [
+            prop("email", "email"),
+            prop("invoice_address_name_given_name", "firstname"),
+            prop("invoice_address_name_family_name", "lastname"),
+            prop("invoice_address_company", "company"),
+        ],
+    )
+
+
+def attendee_mapping(event, position=1, properties=None):
+    return ObjectMapping.objects.create(
+        event=event, position=position, pretix_model="OrderPosition", external_object_type="contacts",
+        pretix_id_field="attendee_email", external_id_field="email",
+        property_mappings=properties if properties is not None else [
+            prop("attendee_name_given_name", "firstname"),
+            prop("attendee_name_family_name", "lastname"),
+        ],
+    )
+
+
+def deals_mapping(event, position=2, properties=None):
+    return ObjectMapping.objects.create(
+        event=event, position=position, pretix_model="Order", external_object_type="deals",
+        pretix_id_field="event_order_code", external_id_field="pretix_order_id",
+        property_mappings=properties if properties is not None else [
+            prop("event_order_code", "dealname"),
+            prop("order_total", "amount"),
+            prop("order_date", "closedate"),
+        ],
+    )
+
+
+def enqueue(order, trigger="test"):
+    from pretix_hubspot.sync import HubSpotSync
+    with scopes_disabled():
+        return HubSpotSync.enqueue_order(order, trigger)[0]
+
+
+def run_queue():
+    sync_all()
+
+
+def queue_rows(order=None):
+    with scopes_disabled():
+        qs = OrderSyncQueue.objects.filter(sync_provider="hubspot")
+        if order is not None:
+            qs = qs.filter(order=order)
+        return list(qs)
+
+
+def results(order):
+    with scopes_disabled():
+        return list(OrderSyncResult.objects.filter(order=order, sync_provider="hubspot").order_by("mapping_id", "id"))
+
+
+def records_by(hubspot, object_type, prop_name, value):
+    return [r for r in hubspot.records(object_type, include_archived=False)
+            if (r["properties"].get(prop_name) or "").lower() == str(value).lower()]
+
+
+def log_actions(order):
+    with scopes_disabled():
+        return [(le.action_type, le.parsed_data) for le in order.all_logentries().order_by("pk")]
+
+
+def fast_client(monkeypatch):
+    """Keeps retries and waits short, so failure tests take milliseconds instead of seconds."""
+    monkeypatch.setattr(HubSpotApi, "retry_backoff", 0)
+    monkeypatch.setattr(HubSpotApi, "max_rate_limit_wait", 5)
