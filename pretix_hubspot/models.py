@@ -154,10 +154,14 @@ class OrderExport(models.Model):
         (KIND_EXPORT, _("Export of existing orders")),
         (KIND_RESYNC, _("Sending transferred orders again")),
     )
+    # "queueing" while the orders are being put into the queue, "running" while the queue drains.
+    STATE_QUEUEING = "queueing"
     STATE_RUNNING = "running"
     STATE_FINISHED = "finished"
     STATE_CANCELLED = "cancelled"
+    ACTIVE_STATES = (STATE_QUEUEING, STATE_RUNNING)
     STATES = (
+        (STATE_QUEUEING, _("Queueing")),
         (STATE_RUNNING, _("Running")),
         (STATE_FINISHED, _("Finished")),
         (STATE_CANCELLED, _("Cancelled")),
@@ -165,7 +169,7 @@ class OrderExport(models.Model):
 
     event = models.ForeignKey("pretixbase.Event", on_delete=models.CASCADE, related_name="hubspot_exports")
     kind = models.CharField(max_length=16, choices=KINDS, default=KIND_EXPORT)
-    state = models.CharField(max_length=16, choices=STATES, default=STATE_RUNNING)
+    state = models.CharField(max_length=16, choices=STATES, default=STATE_QUEUEING)
     created = models.DateTimeField(default=now)
     created_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The choices made on the form (status, dates, product), as shown back on the page.
@@ -187,12 +191,16 @@ class OrderExport(models.Model):
         constraints = [
             # The database, not a check in the view, makes a second click on "Start" harmless.
             models.UniqueConstraint(
-                fields=["event"], condition=models.Q(state="running"), name="pretix_hubspot_one_running_export",
+                fields=["event"], condition=models.Q(state__in=("queueing", "running")), name="pretix_hubspot_one_active_export",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
 
     @property
     def queue_tag(self) -> str:

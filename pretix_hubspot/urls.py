@@ -22,3 +22,13 @@ urlpatterns = [
     path(EVENT_PREFIX + "mappings/refresh-fields/", mappings.SchemaRefreshView.as_view(),
          name="mappings.schema.refresh"),
 ]
+
+# Export of existing orders, and sending transferred orders again after a settings change
+from .views import export as export_views  # noqa: E402
+
+urlpatterns += [
+    path(EVENT_PREFIX + "export/", export_views.ExportView.as_view(), name="export"),
+    path(EVENT_PREFIX + "export/start/", export_views.ExportStartView.as_view(), name="export.start"),
+    path(EVENT_PREFIX + "export/<int:export>/cancel/", export_views.ExportCancelView.as_view(), name="export.cancel"),
+    path(EVENT_PREFIX + "resync/", export_views.ResyncView.as_view(), name="resync"),
+]

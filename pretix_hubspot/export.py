@@ -1,0 +1,319 @@
+"""
+Export of existing orders: choosing them, counting them, putting them into pretix's sync queue, and following them.
+
+pretix's data-sync queue (``OrderSyncQueue``) does the actual transfer at HubSpot's pace; this module only fills it
+in bulk, for orders placed before the connection existed or already sent with older settings. Every run is recorded
+as an ``OrderExport`` so its progress can be shown, and cancelled, even after a restart.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, Iterator, List, Optional
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, OuterRef
+from django.utils.timezone import make_aware, now
+from pretix.base.models import LogEntry, Order, OrderPosition
+from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
+
+from .models import OrderExport
+
+logger = logging.getLogger(__name__)
+
+# pretix_hubspot.sync.HubSpotSync.identifier; not imported so that this module stays below the sync engine.
+PROVIDER = "hubspot"
+
+STATUS_ALL = "all"
+STATUS_PAID = "paid"
+STATUS_PENDING = "pending"
+STATUS_CANCELLED = "cancelled"
+STATUS_CODES = {
+    STATUS_PAID: Order.STATUS_PAID,
+    STATUS_PENDING: Order.STATUS_PENDING,
+    STATUS_CANCELLED: Order.STATUS_CANCELED,
+}
+
+# Rows per INSERT. Each chunk commits on its own: on PostgreSQL a queue row's foreign key holds a share lock on its
+# order until commit, and payments take row locks on orders, so one long transaction could stall ticket sales.
+QUEUE_CHUNK_SIZE = 2000
+# Ids per IN (...) when counting; stays below SQLite's and PostgreSQL's limits for query parameters.
+COUNT_CHUNK_SIZE = 5000
+
+# Log entry action types (registered for display in signals.py).
+LOG_EXPORT_STARTED = "pretix_hubspot.export.started"
+LOG_EXPORT_CANCELLED = "pretix_hubspot.export.cancelled"
+LOG_RESYNC_STARTED = "pretix_hubspot.resync.started"
+LOG_RESYNC_CANCELLED = "pretix_hubspot.resync.cancelled"
+
+
+class ExportAlreadyRunning(Exception):
+    """Another export of this event has not finished yet; starting a second one would only compete with it."""
+
+    def __init__(self, export: OrderExport):
+        super().__init__(f"export {export.pk} is still {export.state}")
+        self.export = export
+
+
+@dataclass(frozen=True)
+class OrderSelection:
+    """Which existing orders to export, as chosen on the form."""
+
+    status: str = STATUS_ALL
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None  # inclusive
+    item_id: Optional[int] = None
+
+    def orders(self, event):
+        qs = Order.objects.filter(event=event)
+        if self.status in STATUS_CODES:
+            qs = qs.filter(status=STATUS_CODES[self.status])
+        # The dates are days in the event's time zone, as the organizer sees them in the order list.
+        tz = event.timezone
+        if self.date_from:
+            qs = qs.filter(datetime__gte=make_aware(datetime.combine(self.date_from, time.min), tz))
+        if self.date_to:
+            qs = qs.filter(datetime__lt=make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min), tz))
+        if self.item_id:
+            # OrderPosition.all includes cancelled positions: a cancelled order still "contains" its product.
+            qs = qs.filter(Exists(OrderPosition.all.filter(order=OuterRef("pk"), item_id=self.item_id)))
+        return qs
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "item": self.item_id,
+        }
+
+
+def transferred_orders(event):
+    """Orders of the event that have been sent to HubSpot at least once."""
+    return Order.objects.filter(event=event).filter(
+        Exists(OrderSyncResult.objects.filter(order=OuterRef("pk"), sync_provider=PROVIDER))
+    )
+
+
+# Mapping changes are logged by the mapping views under these action types (on the mapping, with its event).
+MAPPING_LOG_PREFIX = "pretix_hubspot.mapping."
+
+
+@dataclass(frozen=True)
+class ResyncOffer:
+    count: int  # orders that were sent to HubSpot before
+    settings_changed: bool  # some of them were sent before the last change of a mapping, and not queued since
+
+
+def resync_offer(event) -> ResyncOffer:
+    count = transferred_orders(event).count()
+    if not count:
+        return ResyncOffer(0, False)
+    changed = LogEntry.objects.filter(event=event, action_type__startswith=MAPPING_LOG_PREFIX).aggregate(
+        m=Max("datetime"))["m"]
+    if changed is None:
+        return ResyncOffer(count, False)
+    if OrderExport.objects.filter(event=event, kind=OrderExport.KIND_RESYNC, created__gte=changed).exclude(
+            state=OrderExport.STATE_CANCELLED).exists():
+        # Sending everything again answers the change, even while the orders are still on their way.
+        return ResyncOffer(count, False)
+    # New orders keep being sent with the new settings; what matters is whether older transfers remain.
+    stale = OrderSyncResult.objects.filter(order__event=event, sync_provider=PROVIDER, transmitted__lt=changed).exists()
+    return ResyncOffer(count, stale)
+
+
+def count_orders(event, selection: OrderSelection) -> int:
+    return selection.orders(event).count()
+
+
+def active_export(event) -> Optional[OrderExport]:
+    export = OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first()
+    if export is not None:
+        refresh_state(export)
+        if not export.is_active:
+            return None
+    return export
+
+
+def start_export(event, user, selection: OrderSelection) -> OrderExport:
+    """Queue the selected orders for HubSpot. Raises ``ExportAlreadyRunning`` while another export is active."""
+    return _start(event, user, OrderExport.KIND_EXPORT, selection.orders(event), selection.to_dict(),
+                  LOG_EXPORT_STARTED)
+
+
+def start_resync(event, user) -> OrderExport:
+    """Queue every order that was sent to HubSpot before, so it is sent again with the current settings."""
+    return _start(event, user, OrderExport.KIND_RESYNC, transferred_orders(event), {}, LOG_RESYNC_STARTED)
+
+
+def _start(event, user, kind, orders, filters, log_action) -> OrderExport:
+    running = active_export(event)  # also retires a finished run that nobody has looked at yet
+    if running is not None:
+        raise ExportAlreadyRunning(running)
+    order_ids = list(orders.order_by("pk").values_list("pk", flat=True))
+    try:
+        with transaction.atomic():
+            export = OrderExport.objects.create(
+                event=event, kind=kind, created_by=user, filters=filters, order_ids=order_ids,
+                selected_count=len(order_ids),
+            )
+    except IntegrityError:
+        # Someone else started one between our check and our insert (a double click, a second tab).
+        raise ExportAlreadyRunning(OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first())
+
+    cancelled = False
+    for chunk in _chunks(order_ids, QUEUE_CHUNK_SIZE):
+        if OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_CANCELLED).exists():
+            cancelled = True
+            break
+        _queue_chunk(event, export, chunk)
+
+    queued = _queue_rows(export).count()
+    updated = not cancelled and OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_QUEUEING).update(
+        state=OrderExport.STATE_RUNNING, queued_count=queued,
+    )
+    if not updated:
+        # Cancelled from another request while we were still queueing: take back what we queued after that.
+        removed = _remove_pending_rows(export)
+        OrderExport.objects.filter(pk=export.pk).update(removed_count=F("removed_count") + removed)
+        export.refresh_from_db()
+        return export
+    export.refresh_from_db()
+
+    event.log_action(log_action, user=user, data={
+        "export_id": export.pk, "count": export.selected_count, "queued": export.queued_count, **filters,
+    })
+    _drain_soon()
+    return export
+
+
+def _queue_chunk(event, export: OrderExport, order_ids: List[int]):
+    tag = export.queue_tag
+    with transaction.atomic():
+        # Orders whose last attempt failed for good are waiting for a manual retry: exporting them again is one.
+        OrderSyncQueue.objects.filter(
+            event=event, sync_provider=PROVIDER, in_flight=False, need_manual_retry__isnull=False,
+            order_id__in=order_ids,
+        ).update(need_manual_retry=None, failed_attempts=0, not_before=now(), triggered_by=tag)
+        # (order, provider, in_flight) is unique: an order already waiting keeps its row and is not queued twice.
+        # An order in flight right now gets a second row, so it is sent again with whatever changed meanwhile.
+        ts = now()
+        OrderSyncQueue.objects.bulk_create(
+            [
+                OrderSyncQueue(
+                    order_id=order_id, event_id=event.pk, sync_provider=PROVIDER, triggered_by=tag,
+                    triggered=ts, not_before=ts, in_flight=False,
+                )
+                for order_id in order_ids
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _drain_soon():
+    """
+    Start one sync run once the queue rows are committed instead of waiting for the next periodic run; the sync
+    engine keeps going from there at HubSpot's rate.
+
+    Without a Celery worker, pretix runs tasks inside the current request: a whole batch of HubSpot calls would
+    then hold up the organizer's click, so the queue is left to the periodic task instead.
+    """
+    if not settings.HAS_CELERY:
+        return
+    from pretix.base.services.datasync import sync_all
+
+    transaction.on_commit(lambda: sync_all.apply_async())
+
+
+def cancel_export(export: OrderExport, user) -> int:
+    """Stop an export: remove its orders that are still waiting. Orders being sent right now finish."""
+    with transaction.atomic():
+        updated = OrderExport.objects.filter(pk=export.pk, state__in=OrderExport.ACTIVE_STATES).update(
+            state=OrderExport.STATE_CANCELLED, cancelled=now(), cancelled_by=user,
+        )
+    if not updated:
+        export.refresh_from_db()
+        return 0
+    removed = _remove_pending_rows(export)
+    OrderExport.objects.filter(pk=export.pk).update(removed_count=F("removed_count") + removed)
+    export.refresh_from_db()
+    export.event.log_action(
+        LOG_RESYNC_CANCELLED if export.kind == OrderExport.KIND_RESYNC else LOG_EXPORT_CANCELLED,
+        user=user, data={"export_id": export.pk, "removed": removed},
+    )
+    return removed
+
+
+def _queue_rows(export: OrderExport):
+    return OrderSyncQueue.objects.filter(event_id=export.event_id, sync_provider=PROVIDER,
+                                         triggered_by=export.queue_tag)
+
+
+def _remove_pending_rows(export: OrderExport) -> int:
+    removed, _ = _queue_rows(export).filter(in_flight=False, need_manual_retry__isnull=True).delete()
+    return removed
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    selected: int  # orders chosen when the export started
+    queued: int  # of these, put into the queue by the export (the others were waiting in it already)
+    waiting: int  # still in the queue because of the export (including those being sent right now)
+    transferred: int  # sent to HubSpot since the export started
+    failed: int  # waiting for a manual retry on pretix's sync problems page
+    removed: int  # taken out of the queue by cancelling
+
+    @property
+    def done(self) -> int:
+        return self.transferred + self.failed
+
+    @property
+    def percent(self) -> int:
+        if not self.selected:
+            return 100
+        return min(100, round(100 * self.done / self.selected))
+
+
+def export_progress(export: OrderExport) -> ExportProgress:
+    rows = _queue_rows(export)
+    waiting_ids = set(rows.filter(need_manual_retry__isnull=True).values_list("order_id", flat=True))
+    failed_ids = set(rows.filter(need_manual_retry__isnull=False).values_list("order_id", flat=True))
+    sent_ids = set()
+    for chunk in _chunks(export.order_ids, COUNT_CHUNK_SIZE):
+        # pretix renews ``transmitted`` on every successful transfer, so this counts transfers of this run only.
+        sent_ids.update(
+            OrderSyncResult.objects.filter(
+                sync_provider=PROVIDER, transmitted__gte=export.created, order_id__in=chunk,
+            ).values_list("order_id", flat=True).distinct()
+        )
+    # An order that is queued again or failed on a later object is not finished, whatever it sent before.
+    sent_ids -= waiting_ids | failed_ids
+    return ExportProgress(
+        selected=export.selected_count,
+        queued=export.queued_count,
+        waiting=len(waiting_ids),
+        transferred=len(sent_ids),
+        failed=len(failed_ids),
+        removed=export.removed_count,
+    )
+
+
+def refresh_state(export: OrderExport, progress: Optional[ExportProgress] = None) -> OrderExport:
+    """Mark a running export finished once none of its orders wait in the queue any more."""
+    if export.state != OrderExport.STATE_RUNNING:
+        return export
+    waiting = progress.waiting if progress is not None else _queue_rows(export).filter(
+        need_manual_retry__isnull=True).count()
+    if waiting == 0:
+        ts = now()
+        if OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_RUNNING).update(
+                state=OrderExport.STATE_FINISHED, finished=ts):
+            export.state = OrderExport.STATE_FINISHED
+            export.finished = ts
+    return export
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[List[int]]:
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
