@@ -1,0 +1,186 @@
+"""Errors an organizer can act on: temporary, permanent, configuration; 429; token refresh; one bad order in a batch."""
+import pytest
+from django_scopes import scopes_disabled
+
+from tests.conftest import make_order
+from tests.test_sync_helpers import (
+    add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions, prop, queue_rows,
+    records_by, results, run_queue,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(connected_event, hubspot_app, monkeypatch):
+    fast_client(monkeypatch)
+    add_identifier_properties(hubspot_app)
+    return connected_event
+
+
+def failure(order):
+    entries = [(a, d) for a, d in log_actions(order) if a.startswith("pretix.event.order.data_sync.failed")]
+    return entries[-1] if entries else (None, None)
+
+
+def test_temporary_error_is_retried_later_with_backoff(setup, order, hubspot):
+    contacts_mapping(setup)
+    hubspot.fail_next(20, 503, path_prefix="/crm/v3/objects/contacts/batch")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1
+    assert row.need_manual_retry is None
+    assert not row.in_flight
+    assert row.not_before > row.triggered
+    assert hubspot.records("contacts") == []
+
+
+def test_temporary_5xx_is_retried_within_the_run(setup, order, hubspot):
+    contacts_mapping(setup)
+    hubspot.fail_next(1, 502, path_prefix="/crm/v3/objects/contacts/batch/upsert")
+    enqueue(order)
+    run_queue()
+    assert queue_rows(order) == []
+    assert len(hubspot.records("contacts")) == 1
+
+
+def test_timeout_is_a_temporary_error(setup, order, hubspot, settings):
+    from pretix.base.settings import GlobalSettingsObject
+    GlobalSettingsObject().settings.set("hubspot_timeout", "0.5")
+    contacts_mapping(setup)
+    hubspot.fail_next(20, "timeout", path_prefix="/crm/v3/objects/contacts/batch/read")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1 and row.need_manual_retry is None
+
+
+def test_invalid_value_is_a_permanent_error_naming_order_mapping_and_field(setup, order, hubspot):
+    deals_mapping(setup, properties=[prop("event_order_code", "dealname"), prop("order_code", "dealstage")])
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "permanent"
+    action, data = failure(order)
+    assert action == "pretix.event.order.data_sync.failed.permanent"
+    message = " ".join(data["error"])
+    assert "ABC12" in message
+    assert "Order → Deals" in message
+    assert "dealstage" in message
+    assert "ABC12 was not one of the allowed options" in message
+    assert "Bearer" not in data["full_message"] and "access_token" not in data["full_message"]
+
+
+def test_one_invalid_email_in_a_batch_fails_only_that_order(setup, event, item, hubspot):
+    contacts_mapping(setup)
+    deals_mapping(setup)
+    with scopes_disabled():
+        orders = [make_order(event, item, code=f"GOOD{i}", email=f"buyer{i}@example.org") for i in range(5)]
+        bad = make_order(event, item, code="BAD11", email="not-an-email@")
+        orders.insert(2, bad)
+    for o in orders:
+        enqueue(o)
+    run_queue()
+    [row] = queue_rows()
+    assert row.order_id == bad.pk
+    assert row.need_manual_retry == "permanent"
+    for o in orders:
+        if o != bad:
+            assert len(records_by(hubspot, "contacts", "email", o.email)) == 1
+    action, data = failure(bad)
+    message = " ".join(data["error"])
+    assert "BAD11" in message and "email" in message.lower()
+    # the bad order's deal was still written; only its contact was rejected
+    assert len(hubspot.records("deals")) == 6
+
+
+def test_deleted_property_is_a_configuration_error(setup, order, hubspot):
+    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
+    hubspot.delete_property("contacts", "company")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    message = " ".join(failure(order)[1]["error"])
+    assert "company" in message and "Settings → HubSpot" in message
+
+
+def test_missing_scope_is_a_configuration_error(setup, order, hubspot):
+    deals_mapping(setup)
+    hubspot.remove_scope(hubspot.default_portal_id, "crm.objects.deals.write")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    assert "reconnect" in " ".join(failure(order)[1]["error"]).lower()
+
+
+def test_revoked_connection_is_a_configuration_error(setup, order, hubspot, connection):
+    contacts_mapping(setup)
+    hubspot.revoke_refresh_token(connection.refresh_token)
+    hubspot.expire_access_tokens()
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    message = " ".join(failure(order)[1]["error"])
+    assert "Settings → HubSpot" in message
+    assert connection.refresh_token not in failure(order)[1]["full_message"]
+
+
+def test_token_refresh_in_the_middle_of_a_run(setup, order, hubspot, connection):
+    contacts_mapping(setup)
+    deals_mapping(setup)
+    # HubSpot no longer accepts the access token we hold (401 EXPIRED_AUTHENTICATION) although it looks valid to us.
+    enqueue(order)
+    old_token = connection.access_token
+    hubspot.expire_access_tokens()
+    run_queue()
+    assert queue_rows(order) == []
+    assert len(hubspot.records("contacts")) == 1 and len(hubspot.records("deals")) == 1
+    connection.refresh_from_db()
+    assert connection.access_token != old_token
+
+
+def test_rate_limit_429_waits_and_is_not_a_failed_attempt(setup, order, hubspot):
+    contacts_mapping(setup)
+    hubspot.fail_next(2, 429, path_prefix="/crm/v3/objects/contacts/batch/read")
+    enqueue(order)
+    run_queue()
+    assert queue_rows(order) == []
+    assert len(hubspot.records("contacts")) == 1
+
+
+def test_rate_limit_longer_than_a_run_reschedules_without_counting(setup, order, hubspot, monkeypatch):
+    from pretix_hubspot.client import HubSpotApi
+    monkeypatch.setattr(HubSpotApi, "max_rate_limit_wait", 0)
+    contacts_mapping(setup)
+    hubspot.fail_next(5, 429, path_prefix="/crm/v3/objects/contacts/batch/read")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 0
+    assert row.need_manual_retry is None
+    assert row.not_before > row.triggered
+
+
+def test_not_connected_event_is_a_configuration_error(event, order, hubspot_app):
+    contacts_mapping(event)
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    assert "not connected" in " ".join(failure(order)[1]["error"])
+    assert hubspot_app.request_count(path_prefix="/crm") == 0
+
+
+def test_plugin_disabled_drops_the_queue_without_requests(setup, order, hubspot):
+    contacts_mapping(setup)
+    enqueue(order)
+    setup.disable_plugin("pretix_hubspot")
+    setup.save()
+    run_queue()
+    assert queue_rows(order) == []
+    assert hubspot.request_count(path_prefix="/crm") == 0
+    assert results(order) == []
