@@ -17,3 +17,12 @@ def hubspot_server():
 def hubspot(hubspot_server):
     hubspot_server.reset()
     return hubspot_server
+
+
+@pytest.fixture
+def hubspot_sdk(hubspot):
+    """HubSpot's official client, authorized for the sandbox's default account with every scope the plugin asks for."""
+    from hubspot import HubSpot
+
+    tokens = hubspot.issue_tokens(hubspot.default_portal_id)
+    return HubSpot(access_token=tokens["access_token"], host=hubspot.url)
