@@ -37,7 +37,7 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
     """
     previous = None
     with transaction.atomic():
-        connection, created = HubSpotConnection.objects.select_for_update().get_or_create(
+        connection, _created = HubSpotConnection.objects.select_for_update().get_or_create(
             organizer=event.organizer, portal_id=consent.account.portal_id,
         )
         connection.hub_domain = consent.details.hub_domain
@@ -66,10 +66,8 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
         # else: a reconnect of the same account keeps the original connection time (and thus the queued orders).
 
         event.log_action("pretix_hubspot.connected", user=user, data=_log_data(connection))
-        if created:
-            connection.log_action("pretix_hubspot.connection.created", user=user, data=_log_data(connection))
     if previous is not None:
-        release_connection(previous)
+        release_connection(previous, event=event, user=user)
     return event_connection
 
 
@@ -89,7 +87,7 @@ def reuse_connection(event, user, connection: HubSpotConnection) -> EventConnect
             event_connection.save()
         event.log_action("pretix_hubspot.connected", user=user, data=_log_data(connection))
     if previous is not None:
-        release_connection(previous)
+        release_connection(previous, event=event, user=user)
     return event_connection
 
 
@@ -109,11 +107,11 @@ def disconnect_event(event, user) -> DisconnectResult:
         connection = event_connection.connection
         event_connection.delete()
         event.log_action("pretix_hubspot.disconnected", user=user, data=_log_data(connection))
-    return release_connection(connection, user=user)
+    return release_connection(connection, event=event, user=user)
 
 
-def release_connection(connection: HubSpotConnection, user=None) -> DisconnectResult:
-    """Revokes and deletes the connection if no event uses it any more."""
+def release_connection(connection: HubSpotConnection, event, user=None) -> DisconnectResult:
+    """Revokes and deletes the connection if no event uses it any more; ``event`` is the one that let go last."""
     with transaction.atomic():
         connection = HubSpotConnection.objects.select_for_update().filter(pk=connection.pk).first()
         if connection is None:
@@ -122,7 +120,6 @@ def release_connection(connection: HubSpotConnection, user=None) -> DisconnectRe
         if still_used_by:
             return DisconnectResult(still_used_by=still_used_by)
         refresh_token = connection.refresh_token
-        connection.log_action("pretix_hubspot.connection.deleted", user=user, data=_log_data(connection))
         connection.delete()
     # Outside the transaction: HubSpot's answer must not decide whether our copy of the tokens is gone.
     try:
@@ -130,8 +127,13 @@ def release_connection(connection: HubSpotConnection, user=None) -> DisconnectRe
     except oauth.OAuthError as e:
         logger.warning("Could not revoke the refresh token of HubSpot portal %s: %s", connection.portal_id,
                        type(e).__name__)
-        return DisconnectResult(revoke_failed=True)
-    return DisconnectResult(revoked=True)
+        result = DisconnectResult(revoke_failed=True)
+    else:
+        result = DisconnectResult(revoked=True)
+    # On the event: log entries of an event-level plugin cannot be shown in the organizer's log.
+    event.log_action("pretix_hubspot.connection.deleted", user=user,
+                     data={**_log_data(connection), "revoked": result.revoked})
+    return result
 
 
 def _log_data(connection):

@@ -306,7 +306,8 @@ def _mark_needs_reconnect(connection, error: GrantRejected):
     connection.save(update_fields=["needs_reconnect", "last_refresh_error", "updated"])
     logger.warning("HubSpot rejected the refresh token of connection %s (portal %s): %s",
                    connection.pk, connection.portal_id, error.error_code)
+    # Logged on every event that uses the connection: that is where organizers look when exports stop. (Log
+    # entries of an event-level plugin cannot be shown in the organizer's log, so there is none there.)
     data = {"portal_id": connection.portal_id, "error": error.error_code}
-    connection.log_action("pretix_hubspot.connection.reconnect_required", data=data)
     for event_connection in connection.event_connections.select_related("event"):
         event_connection.event.log_action("pretix_hubspot.connection.reconnect_required", data=data)

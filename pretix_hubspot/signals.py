@@ -124,9 +124,8 @@ def hubspot_global_settings(sender, **kwargs):
 @log_entry_types.new_from_dict({
     "pretix_hubspot.connected": _("The event has been connected to HubSpot account {portal_id}."),
     "pretix_hubspot.disconnected": _("The event has been disconnected from HubSpot account {portal_id}."),
-    "pretix_hubspot.connection.created": _("HubSpot account {portal_id} has been connected."),
-    "pretix_hubspot.connection.deleted": _("The connection to HubSpot account {portal_id} has been removed and its "
-                                           "access revoked."),
+    "pretix_hubspot.connection.deleted": _("No event uses HubSpot account {portal_id} any more, so its access data "
+                                           "has been deleted."),
     "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
                                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
     "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
