@@ -81,10 +81,13 @@ class Browser:
         raise FlowError("unexpected HubSpot page at {}: {}".format(page.url, page.text[:300]))
 
     def submit_forms_with_field(self, page, name, value):
-        """Submits the (first) form on ``page`` that posts ``name=value``, e.g. object_type=contacts."""
+        """
+        Submits the form on ``page`` that posts ``name=value``, e.g. object_type=contacts: by clicking the button
+        that carries it, or the form's first button when it is a field.
+        """
         for form in page.forms:
             for control in form.controls:
                 if control.name == name and control.attrs.get("value") == value:
-                    return Page(page.submit(self.session, form, form.buttons()[0] if form.buttons() else None,
-                                            timeout=120))
+                    button = control if control.is_button() else (form.buttons() or [None])[0]
+                    return Page(page.submit(self.session, form, button, timeout=120))
         return None

@@ -9,6 +9,9 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+# Boxes of Django's messages framework; pretix's page furniture (e.g. ``alert-legal``) is not a message.
+MESSAGE_KINDS = ("success", "info", "warning", "danger")
+
 
 def _squash(text):
     return re.sub(r"\s+", " ", unescape(text or "")).strip()
@@ -180,10 +183,11 @@ class Page:
         return None
 
     def alerts(self):
-        """The texts of pretix's message boxes (``alert-success``, ``alert-danger``, …)."""
+        """The texts of pretix's message boxes: ``[(kind, text)]`` for ``alert-success``, ``alert-danger``, …"""
         found = []
         for match in re.finditer(r'(?is)<div[^>]*class="[^"]*\balert-(\w+)\b[^"]*"[^>]*>(.*?)</div>', self.html):
-            found.append((match.group(1), _squash(re.sub(r"<[^>]+>", " ", match.group(2)))))
+            if match.group(1) in MESSAGE_KINDS:
+                found.append((match.group(1), _squash(re.sub(r"<[^>]+>", " ", match.group(2)))))
         return found
 
     def submit(self, session, form, button=None, overrides=None, **kwargs):

@@ -179,10 +179,11 @@ def report():
                 for q in failed.select_related("order")[:10]
             ],
             "failed_count": failed.count(),
-            "sample_links": [
-                {"order": r.order.code, "href": r.external_link_href, "label": r.external_link_display_name}
-                for r in results.select_related("order").order_by("order__code")[:6] if r.external_link_href
-            ],
+            "sample_links": list({
+                r.external_link_href: {"order": r.order.code, "href": r.external_link_href,
+                                       "label": r.external_link_display_name}
+                for r in results.select_related("order").order_by("order__code", "pk")[:8] if r.external_link_href
+            }.values())[:5],
         }
 
 

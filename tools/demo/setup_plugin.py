@@ -56,7 +56,8 @@ def save_starter_mappings(browser):
     fields = dict(form.values())
     prefix = next(k[:-len("-TOTAL_FORMS")] for k in fields if k.endswith("-TOTAL_FORMS"))
     lines = []
-    if int(fields[f"{prefix}-INITIAL_FORMS"]) == 0:
+    saved = [k for k, v in fields.items() if k.startswith(prefix + "-") and k.endswith("-id") and v]
+    if not saved:
         # What the page's JavaScript sends after three clicks on "Add mapping" and a choice in each row.
         data = [(k, v) for k, v in form.values() if not k.startswith(prefix + "-") or k.endswith("_FORMS")]
         data = [(k, str(len(STARTER_MAPPINGS)) if k == f"{prefix}-TOTAL_FORMS" else v) for k, v in data]
@@ -67,7 +68,7 @@ def save_starter_mappings(browser):
                                  timeout=120)
         page = Page(r)
         _expect_saved(page, "the object mappings")
-        lines.append("settings page: 3 mappings added and saved")
+        lines.append("settings page: {} mappings added and saved".format(len(STARTER_MAPPINGS)))
     else:
         lines.append("settings page: the event has mappings already")
     for href in dict.fromkeys(h for h, text in page.links if "/mappings/" in h and "Edit mapping" in text):
