@@ -123,11 +123,13 @@ class HubSpotSync(OutboundSyncProvider):
 
     def connection(self):
         from .models import EventConnection
-        try:
-            connection = self.event.hubspot_connection.connection
-        except EventConnection.DoesNotExist:
+
+        # Not through event.hubspot_connection: a cached relation would outlive a disconnect.
+        event_connection = EventConnection.objects.filter(event_id=self.event.pk).select_related("connection").first()
+        if event_connection is None:
             raise SyncConfigError([_("This event is not connected to HubSpot. Please connect it in Settings → "
                                      "HubSpot.")])
+        connection = event_connection.connection
         if connection.needs_reconnect:
             raise HubSpotConfigError(reconnect_message())
         return connection

@@ -5,6 +5,8 @@ Only orders of a connected event with at least one mapping are queued, and only 
 the moment the event was connected: older orders are exported on request ("Sync now", or the export of existing
 orders), never as a side effect of someone touching them.
 """
+from django_scopes import scopes_disabled
+
 from .models import EventConnection
 
 
@@ -12,11 +14,9 @@ def queue_order(order, triggered_by):
     from .sync import HubSpotSync
 
     event = order.event
-    try:
-        event_connection = event.hubspot_connection
-    except EventConnection.DoesNotExist:
-        return None
-    if order.datetime < event_connection.connected_at:
+    with scopes_disabled():  # looked up by the event's primary key
+        connected_at = EventConnection.objects.filter(event_id=event.pk).values_list("connected_at", flat=True).first()
+    if connected_at is None or order.datetime < connected_at:
         return None
     if not event.hubspot_object_mappings.exists():
         return None
