@@ -51,6 +51,8 @@ def _widen_pretix_field(form, event, pretix_model, field_name, label, required):
         choices=[("", "---------")] + pretix_field_choices(event, pretix_model, current),
         known_keys=[f.key for f in get_data_fields(event)] + ([current] if current else []),
     )
+    # Reading the value above cached a bound field of the replaced field; rendering and cleaning must use the new one.
+    form._bound_fields_cache.pop(field_name, None)
 
 
 class MappingPropertyForm(PropertyMappingForm):
@@ -93,6 +95,7 @@ class IdentifierForm(forms.Form):
             current = self["external_id_field"].value()
             field.choices = [(current, current)] if current else []
             self.fields["external_id_field"] = field
+            self._bound_fields_cache.pop("external_id_field", None)
         else:
             self.fields["external_id_field"].required = False
 
@@ -112,15 +115,16 @@ class ObjectMappingForm(forms.Form):
         self.event = event
         super().__init__(*args, **kwargs)
 
-    def clean_id(self):
-        pk = self.cleaned_data.get("id")
-        if pk is None:
-            return None
-        mapping = self.event.hubspot_object_mappings.filter(pk=pk).first()
-        if mapping is None:
-            raise forms.ValidationError(_("This mapping does not exist (any more). Please reload the page."))
-        self.instance = mapping
-        return pk
+    def clean(self):
+        data = super().clean()
+        if "id" in self.errors:
+            # The id is a hidden field, whose own errors would not be shown.
+            self.add_error(None, _("This mapping does not exist (any more). Please reload the page."))
+        elif data.get("id") is not None:
+            self.instance = self.event.hubspot_object_mappings.filter(pk=data["id"]).first()
+            if self.instance is None:
+                self.add_error(None, _("This mapping does not exist (any more). Please reload the page."))
+        return data
 
 
 class BaseObjectMappingFormSet(forms.BaseFormSet):

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from hubspot.crm.pipelines import ApiException as PipelinesApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
-from pretix.base.datasync.datasync import BaseSyncError
+from pretix.base.datasync.datasync import BaseSyncError, SyncConfigError
 
 from . import oauth
 from .client import HubSpotApi
@@ -167,7 +167,8 @@ def _pipeline_from_sdk(p) -> Pipeline:
 
 def _describe_failure(exc, object_type) -> str:
     status = getattr(exc, "status", None)
-    if isinstance(exc, ReconnectRequired) or status == 401:
+    if isinstance(exc, (ReconnectRequired, SyncConfigError)) or status == 401:
+        # The client reports a connection HubSpot no longer accepts as a configuration error.
         return _("HubSpot no longer accepts this connection. Please reconnect to HubSpot on this page.")
     if status == 403:
         return _("The HubSpot connection may not read the properties of {object_type}. Please reconnect to HubSpot "
@@ -185,9 +186,9 @@ _FAILURES = (
 )
 
 
-def _fetch(connection, object_type, what, loader):
+def _fetch(connection, object_type, what, loader, fresh=False):
     key = _cache_key(connection, what)
-    cached = cache.get(key)
+    cached = None if fresh else cache.get(key)
     if cached is not None:
         return cached
     try:
@@ -201,34 +202,37 @@ def _fetch(connection, object_type, what, loader):
     return value
 
 
-def get_properties(connection, object_type) -> Dict[str, HubSpotProperty]:
+def get_properties(connection, object_type, fresh=False) -> Dict[str, HubSpotProperty]:
     """All properties of ``object_type`` (``contacts``/``deals``) in the account, read-only ones included."""
     def load(api):
         response = api.call(api.sdk.crm.properties.core_api.get_all, object_type)
         return {p.name: _property_from_sdk(p) for p in (response.results or []) if not p.archived}
-    return _fetch(connection, object_type, "properties:" + object_type, load)
+    return _fetch(connection, object_type, "properties:" + object_type, load, fresh)
 
 
-def get_deal_pipelines(connection) -> List[Pipeline]:
+def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
     def load(api):
         response = api.call(api.sdk.crm.pipelines.pipelines_api.get_all, HUBSPOT_DEALS)
         pipelines = sorted(response.results or [], key=lambda p: (p.display_order if p.display_order is not None
                                                                   else 0))
         return [_pipeline_from_sdk(p) for p in pipelines if not p.archived]
-    return _fetch(connection, HUBSPOT_DEALS, "pipelines:" + HUBSPOT_DEALS, load)
+    return _fetch(connection, HUBSPOT_DEALS, "pipelines:" + HUBSPOT_DEALS, load, fresh)
 
 
-def get_schema(connection, object_type) -> ObjectSchema:
+def get_schema(connection, object_type, fresh=False) -> ObjectSchema:
     """
     The properties of ``object_type`` and, for deals, the pipelines. The options of the deal stage and pipeline
     properties are taken from the pipelines API, which is where the stage ids a deal accepts are defined.
 
+    ``fresh`` asks HubSpot even when the cache has an answer (and caches the new one): saving a mapping checks it
+    against the account as it is now, e.g. right after a property was created in HubSpot.
+
     Raises ``SchemaUnavailable`` when HubSpot cannot be asked.
     """
-    properties = dict(get_properties(connection, object_type))
+    properties = dict(get_properties(connection, object_type, fresh))
     pipelines = []
     if object_type == HUBSPOT_DEALS:
-        pipelines = get_deal_pipelines(connection)
+        pipelines = get_deal_pipelines(connection, fresh)
         several = len(pipelines) > 1
         stage_options = tuple(
             (s.id, "{} – {}".format(p.label, s.label) if several else s.label)

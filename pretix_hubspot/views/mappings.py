@@ -55,14 +55,14 @@ def stored_rows(rows):
     return [{key: row.get(key) or "" for key in STORED_KEYS} for row in rows]
 
 
-def load_schema(event, object_type):
+def load_schema(event, object_type, fresh=False):
     """``(schema, notice)``: the account's fields for the editor, or None and a message saying why there are none."""
     connection = hubspot_schema.connection_for_event(event)
     if connection is None:
         return None, _("This event is not connected to HubSpot, so the HubSpot fields cannot be listed or checked. "
                        "Please connect to HubSpot on the settings page.")
     try:
-        return hubspot_schema.get_schema(connection, object_type), None
+        return hubspot_schema.get_schema(connection, object_type, fresh=fresh), None
     except hubspot_schema.SchemaUnavailable as e:
         return None, e.message
 
@@ -94,7 +94,7 @@ class ObjectMappingListView(SettingsView):
             object_type = form.cleaned_data["external_object_type"]
             if (pretix_model, object_type) == (mapping.pretix_model, mapping.external_object_type):
                 continue
-            schema, notice = load_schema(self.request.event, object_type)
+            schema, notice = load_schema(self.request.event, object_type, fresh=True)
             issues = validate_mapping(
                 self.request.event, pretix_model, object_type,
                 {"pretix_id_field": mapping.pretix_id_field, "external_id_field": mapping.external_id_field},
@@ -148,7 +148,9 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
 
     @cached_property
     def schema_and_notice(self):
-        return load_schema(self.request.event, self.mapping.external_object_type)
+        # Saving checks against the account as it is now; showing the page may use what HubSpot said a minute ago.
+        fresh = self.request.method == "POST"
+        return load_schema(self.request.event, self.mapping.external_object_type, fresh=fresh)
 
     def build_forms(self, data=None, starter=False):
         event = self.request.event
@@ -212,7 +214,9 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
                 if issue.target == IDENTIFIER:
                     identifier_form.add_error(issue.field, issue.message)
                 elif isinstance(issue.target, int):
-                    ordered[issue.target].add_error(issue.field, issue.message)
+                    # The value map is a hidden input, whose errors pretix's row template would not show.
+                    field = None if issue.field == "value_map" else issue.field
+                    ordered[issue.target].add_error(field, issue.message)
                 else:
                     general_errors.append(issue.message)
         messages.error(request, _("We could not save your changes. See below for details."))
