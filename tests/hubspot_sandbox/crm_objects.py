@@ -396,16 +396,16 @@ def batch_upsert(ctx, type_name):
         conflict = find_conflict(ctx.portal, object_type, values, exclude_id=record.id if record else None)
         if conflict:
             raise conflict_error(object_type, *conflict, context=context)
-        planned.append((record, values))
+        planned.append((record, values, id_property))
     results = []
-    for record, values in planned:
+    for record, values, id_property in planned:
         if record is None:
             record = store_new_record(ctx.sandbox, ctx.portal, object_type, values)
             new = True
         else:
             apply_update(ctx.sandbox, record, values)
             new = False
-        result = record_json(record, _returned(object_type, values), ctx.portal)
+        result = record_json(record, [id_property] + _returned(object_type, values), ctx.portal)
         result["new"] = new
         results.append(result)
     return 200, _batch_body(results, [], started)
