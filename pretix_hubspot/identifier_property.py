@@ -9,6 +9,7 @@ from enum import Enum
 
 from django.utils.translation import gettext_lazy as _
 from hubspot.crm.properties import ApiException, PropertyCreate, PropertyGroupCreate
+from pretix.base.datasync.datasync import RecoverableSyncError
 from urllib3.exceptions import HTTPError
 
 from . import oauth
@@ -90,14 +91,15 @@ def create_identifier_property(connection, object_type: str) -> Outcome:
                 "property definitions was not granted when the connection was made. Reconnect and grant it, or "
                 "create the property by hand in HubSpot."
             ).format(object_type=dict(HUBSPOT_OBJECT_TYPES).get(object_type, object_type)))
+        if isinstance(e, (HTTPError, OSError, RecoverableSyncError)) or (status or 0) >= 500 or status == 429:
+            # HubSpotApi.call words these for order transfers ("will be retried"); here a person clicks again.
+            logger.warning("HubSpot property request failed: %s %s", type(e).__name__, status or "")
+            raise PropertyError(_("HubSpot could not be reached or is busy. Please try again in a few minutes."))
         if isinstance(e, ApiException):
             # The SDK's own exception text carries response headers and body; say it in our words instead.
             logger.warning("HubSpot property request failed with status %s", status)
             raise PropertyError(_("HubSpot answered with error {status}. Please try again later.").format(
                 status=status))
-        if isinstance(e, (HTTPError, OSError)):
-            logger.warning("HubSpot property request failed: %s", type(e).__name__)
-            raise PropertyError(_("HubSpot could not be reached. Please try again in a few minutes."))
         if hasattr(e, "status"):
             # Errors of HubSpotApi.call already say what went wrong in words meant for the organizer.
             raise PropertyError(str(e))

@@ -1,0 +1,101 @@
+"""The button that creates the pretix-order-id property in HubSpot, which the guide otherwise has done by hand."""
+import pytest
+from django_scopes import scopes_disabled
+from pretix.base.models import LogEntry
+
+from tests.conftest import hubspot_settings_url
+
+
+def create(client, event, object_type):
+    return client.post(hubspot_settings_url(event, "identifier-property/"), {"object_type": object_type},
+                       follow=True)
+
+
+def identifier_property(hubspot, object_type):
+    return {p["name"]: p for p in hubspot.properties(object_type)}.get("pretix_order_id")
+
+
+@pytest.mark.django_db
+def test_settings_page_offers_the_button_for_contacts_and_deals(admin_client, connected_event, hubspot_app):
+    page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
+    assert 'action="{}"'.format(hubspot_settings_url(connected_event, "identifier-property/")) in page
+    assert 'name="object_type" value="contacts"' in page
+    assert 'name="object_type" value="deals"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("object_type", ["contacts", "deals"])
+def test_button_creates_the_property(admin_client, connected_event, user, hubspot_app, object_type):
+    assert identifier_property(hubspot_app, object_type) is None
+
+    page = create(admin_client, connected_event, object_type)
+
+    assert page.status_code == 200
+    assert "has been created in HubSpot" in page.content.decode()
+    prop = identifier_property(hubspot_app, object_type)
+    assert prop["label"] == "pretix-order-id"
+    assert prop["type"] == "string" and prop["fieldType"] == "text"
+    assert prop["hasUniqueValue"] is True
+    assert prop["groupName"] == "pretix"
+    other = "deals" if object_type == "contacts" else "contacts"
+    assert identifier_property(hubspot_app, other) is None
+    with scopes_disabled():
+        entry = LogEntry.objects.get(action_type="pretix_hubspot.identifier_property.created")
+        assert entry.event == connected_event and entry.user == user
+        assert entry.parsed_data["object_type"] == object_type
+
+
+@pytest.mark.django_db
+def test_second_click_reports_that_it_exists(admin_client, connected_event, hubspot_app):
+    create(admin_client, connected_event, "contacts")
+    page = create(admin_client, connected_event, "contacts")
+    assert "already exists in HubSpot" in page.content.decode()
+    assert len([p for p in hubspot_app.properties("contacts") if p["name"] == "pretix_order_id"]) == 1
+    with scopes_disabled():
+        assert LogEntry.objects.filter(action_type="pretix_hubspot.identifier_property.created").count() == 1
+
+
+@pytest.mark.django_db
+def test_existing_property_without_unique_values_is_pointed_out(admin_client, connected_event, hubspot_app):
+    hubspot_app.add_property("deals", "pretix_order_id", "pretix-order-id", "string", "text", has_unique_value=False)
+    page = create(admin_client, connected_event, "deals")
+    assert "does not require unique values" in page.content.decode()
+    assert identifier_property(hubspot_app, "deals")["hasUniqueValue"] is False
+
+
+@pytest.mark.django_db
+def test_missing_optional_scope_is_explained(admin_client, connected_event, connection, hubspot_app):
+    hubspot_app.remove_scope(connection.portal_id, "crm.schemas.contacts.write")
+    page = create(admin_client, connected_event, "contacts")
+    text = page.content.decode()
+    assert "optional permission to change property definitions was not granted" in text
+    assert "create the property by hand" in text
+    assert identifier_property(hubspot_app, "contacts") is None
+
+
+@pytest.mark.django_db
+def test_connecting_without_optional_scope_says_so_and_button_explains(admin_client, event, hubspot_app,
+                                                                       connect_via_hubspot):
+    from pretix_hubspot import conf
+    page = connect_via_hubspot(admin_client, event, grant_scopes=conf.REQUIRED_SCOPES)
+    assert "The optional permission to create properties in HubSpot was not granted." in page.content.decode()
+    page = create(admin_client, event, "deals")
+    assert "optional permission to change property definitions was not granted" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_hubspot_down_while_creating_is_reported(admin_client, connected_event, hubspot_app):
+    hubspot_app.fail_next(10, 503, path_prefix="/crm/v3/properties")
+    page = create(admin_client, connected_event, "contacts")
+    assert page.status_code == 200
+    assert "HubSpot could not be reached or is busy. Please try again in a few minutes." in page.content.decode()
+    assert identifier_property(hubspot_app, "contacts") is None
+
+
+@pytest.mark.django_db
+def test_unknown_object_type_and_unconnected_event_are_refused(admin_client, event, hubspot_app):
+    page = create(admin_client, event, "companies")
+    assert "contacts or deals" in page.content.decode()
+    page = create(admin_client, event, "contacts")
+    assert "Please connect this event to HubSpot first." in page.content.decode()
+    assert hubspot_app.request_count() == 0
