@@ -22,7 +22,11 @@ class Control:
     tag: str
     attrs: dict
     text: str = ""
-    options: list = field(default_factory=list)  # for <select>: (value, selected)
+    options: list = field(default_factory=list)  # for <select>: (value, selected, label)
+
+    def option_value(self, label):
+        """The value of the <select>'s option shown as ``label``."""
+        return next((v for v, _, text in self.options if text.lower() == label.lower()), None)
 
     @property
     def name(self):
@@ -60,6 +64,9 @@ class Form:
     def has_field(self, name):
         return any(c.name == name for c in self.controls)
 
+    def field(self, name):
+        return next((c for c in self.controls if c.name == name), None)
+
     def values(self, clicked=None, overrides=None):
         """The (name, value) pairs a browser submits when ``clicked`` is pressed, with ``overrides`` applied."""
         data = []
@@ -72,7 +79,7 @@ class Form:
                     data.append((c.name, c.attrs.get("value", "")))
                 continue
             if c.tag == "select":
-                chosen = [v for v, selected in c.options if selected] or [v for v, _ in c.options[:1]]
+                chosen = [v for v, selected, _ in c.options if selected] or [v for v, _, _ in c.options[:1]]
                 data.extend((c.name, v) for v in (chosen if "multiple" in c.attrs else chosen[:1]))
             elif c.tag == "textarea":
                 data.append((c.name, c.text))
@@ -134,7 +141,7 @@ class _PageParser(HTMLParser):
         elif tag == "option" and self._option is not None:
             if self._option[0] is None:
                 self._option[0] = _squash(self._option[2])
-            self._open.options[-1] = (self._option[0], self._option[1])
+            self._open.options[-1] = (self._option[0], self._option[1], _squash(self._option[2]))
             self._option = None
         elif tag in ("button", "select", "textarea") and self._open is not None and self._open.tag == tag:
             self._open = None

@@ -9,7 +9,7 @@
    place a few dozen orders through pretix's REST API;
 5. log in over HTTP and connect the event through the real OAuth flow (Request access → consent screens → back);
    create the ``pretix_order_id`` properties and save starter mappings;
-6. queue the existing orders and run pretix's periodic task, which transfers them to the sandbox;
+6. export the existing orders (the plugin's export page) and run pretix's periodic task, which transfers them;
 7. print what the sandbox now holds, and the backend URL and login; wait for Ctrl-C, then stop everything.
 """
 import argparse
@@ -23,7 +23,7 @@ from tools.demo.browser import ACTIVE_MESSAGE, Browser
 from tools.demo.orders import place_all
 from tools.demo.output import detail, fail, step
 from tools.demo.sandbox import SandboxProcess
-from tools.demo.setup_plugin import create_identifier_properties, save_starter_mappings
+from tools.demo.setup_plugin import create_identifier_properties, export_existing_orders, save_starter_mappings
 from tools.demo.summary import print_summary
 
 
@@ -89,8 +89,13 @@ def run(args, children):
     for line in save_starter_mappings(browser):
         detail(line)
 
-    step("Queueing the existing orders (they were placed before the event was connected) …")
-    detail("{queued} orders queued".format(**seed_step("enqueue")))
+    step("Exporting the existing orders (placed before the event was connected, so not queued by themselves) …")
+    exported = export_existing_orders(browser)
+    if exported is None:
+        exported = ["{queued} orders queued with HubSpotSync.enqueue_order (the plugin has no export page)".format(
+            **seed_step("enqueue"))]
+    for line in exported:
+        detail(line)
     step("Running pretix's periodic task (python -m pretix runperiodic) …")
     started = time.monotonic()
     instance.run_pretix(["runperiodic"], log_name="runperiodic")

@@ -92,3 +92,29 @@ def _expect_saved(page, what):
     if not any("Your changes have been saved" in text for _, text in alerts):
         problems = "; ".join(text for kind, text in alerts if kind in ("danger", "warning")) or page.text[:400]
         raise RuntimeError(f"saving {what} failed: {problems}")
+
+
+def export_existing_orders(browser):
+    """
+    "Export existing orders" on the plugin's export page: all orders, count them, start. The orders are queued;
+    pretix's periodic task transfers them. Returns what the page said, or None when the page does not exist.
+    """
+    r = browser.session.get(browser.settings_url + "export/", timeout=120)
+    if r.status_code == 404:
+        return None
+    r.raise_for_status()
+    page = Page(r)
+    form, button = page.form_with_button("Count orders")
+    if form is None:
+        raise RuntimeError("the export page has no 'Count orders' form")
+    everything = form.field("status").option_value("All orders")
+    page = Page(page.submit(browser.session, form, button, overrides={"status": everything}, timeout=120))
+    form, button = page.form_with_button("to HubSpot")  # "Export 32 orders to HubSpot"
+    if form is None:
+        raise RuntimeError("the export page offers no export for all orders: " + page.text[:300])
+    label = button.label
+    done = Page(page.submit(browser.session, form, button, timeout=120))
+    alerts = done.alerts()
+    if any(kind == "danger" for kind, _ in alerts) or not alerts:
+        raise RuntimeError("starting the export failed: " + ("; ".join(t for _, t in alerts) or done.text[:300]))
+    return [f'clicked "{label}"'] + [f"pretix says: {text}" for _, text in alerts]
