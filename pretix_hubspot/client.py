@@ -215,6 +215,7 @@ class HubSpotApi:
         self._sdk_no_resend = None
         self._apis = {}
         self._token = None
+        self._timeout = None
         self.request_count = 0
 
     # construction -------------------------------------------------------------------------------------------------
@@ -296,7 +297,9 @@ class HubSpotApi:
 
     def call(self, fn, *args, **kwargs):
         """Calls one method of the official client, e.g. ``api.call(api.sdk.crm.contacts.basic_api.get_by_id, "1")``."""
-        kwargs.setdefault("_request_timeout", conf.request_timeout())
+        if self._timeout is None:
+            self._timeout = conf.request_timeout()
+        kwargs.setdefault("_request_timeout", self._timeout)
         refreshed = False
         waited = 0.0
         while True:

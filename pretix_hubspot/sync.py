@@ -11,6 +11,7 @@ order page's "Data transfer to external systems" box and the sync-problem pages 
 import logging
 from collections import OrderedDict
 from datetime import timedelta
+from functools import cached_property
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Prefetch
@@ -99,6 +100,10 @@ class HubSpotSync(OutboundSyncProvider):
         self._property_definitions = {}
         self.processed = 0
 
+    @cached_property
+    def timezone(self):
+        return self.event.timezone
+
     @property
     def mappings(self):
         if not hasattr(self, "_mappings"):
@@ -177,7 +182,7 @@ class HubSpotSync(OutboundSyncProvider):
                 rows = list(
                     OrderSyncQueue.objects
                     .select_for_update(of=OF_SELF, skip_locked=True)
-                    .select_related("order")
+                    .select_related("order", "event")
                     .filter(pk__in=[q.pk for q in chunk], in_flight=False)
                 )
             except DatabaseError:
@@ -198,6 +203,7 @@ class HubSpotSync(OutboundSyncProvider):
             for r in rows:
                 r.in_flight = True
                 r.in_flight_since = since
+                r.order.event = self.event
         return rows
 
     def _finish(self, claimed, outcomes):
@@ -299,6 +305,9 @@ class HubSpotSync(OutboundSyncProvider):
             .select_related("event", "invoice_address")
             .prefetch_related(Prefetch("all_positions", queryset=positions))
         )
+        for o in orders:
+            # One event object for all orders, so its settings are read once per run, not once per order.
+            o.event = self.event
         orders.sort(key=lambda o: order_ids.index(o.pk))
         return orders
 
@@ -345,13 +354,13 @@ class HubSpotSync(OutboundSyncProvider):
 
     def _build_object(self, mapping, order, position, inputs, definitions, previous):
         id_raw = self.get_field_value(inputs, {"pretix_field": mapping.pretix_id_field})
-        id_value, _cut = to_hubspot(id_raw, definitions.get(mapping.external_id_field), self.event.timezone)
+        id_value, _cut = to_hubspot(id_raw, definitions.get(mapping.external_id_field), self.timezone)
         if not id_value:
             return None
         values = [(mapping.external_id_field, id_value, MODE_OVERWRITE)]
         truncated = []
         for field, raw, mode in self.get_properties(inputs, mapping.property_mappings):
-            text, cut = to_hubspot(raw, definitions.get(field), self.event.timezone)
+            text, cut = to_hubspot(raw, definitions.get(field), self.timezone)
             if cut:
                 truncated.append(field)
                 logger.info("Order %s: value for HubSpot property %s cut to HubSpot's limit", order.code, field)
