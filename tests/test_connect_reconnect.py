@@ -15,9 +15,8 @@ from tests.test_sync_helpers import (
 
 
 @pytest.mark.django_db
-def test_revoked_connection_then_reconnect_then_retry_transfers_the_order(admin_client, connected_event, connection,
-                                                                         order, hubspot_app, connect_via_hubspot,
-                                                                         monkeypatch):
+def test_revoked_connection_then_reconnect_then_retry_transfers_the_order(
+        admin_client, connected_event, connection, order, hubspot_app, connect_via_hubspot, monkeypatch):
     fast_client(monkeypatch)
     add_identifier_properties(hubspot_app)
     with scopes_disabled():
