@@ -54,3 +54,9 @@ check-migrations: venv
 DEMO_ARGS ?=
 demo: venv localecompile
 	$(VENV)/bin/python -m tools.demo $(DEMO_ARGS)
+
+# Sync engine benchmark against the local HubSpot sandbox: 1,000 orders, first export and re-sync, batched and
+# unbatched. BENCHMARK_ORDERS=N changes the size, BENCHMARK_COMPARE=0 skips the unbatched run; DB=postgres works too.
+.PHONY: benchmark
+benchmark: venv localecompile
+	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python tools/benchmark.py

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""
+Benchmark of the sync engine against the local HubSpot sandbox: ``make benchmark`` (or ``python tools/benchmark.py``).
+
+1,000 orders (one buyer each) with the mappings Order → Contacts and Order → Deals, plus the deal–contact
+association, go through pretix's queue (``sync_all``) twice: a first export and a re-sync of unchanged data. The same
+is run with batching switched off (``HubSpotSync.batching = False``: one order per chunk) for comparison. Printed per
+run: HubSpot requests (total and per order), database queries (total and per order), and wall time.
+
+The sandbox enforces HubSpot's 110 requests per 10 s and so does the plugin's limiter; for the unbatched comparison,
+which needs ~8 requests per order, both limits are lifted so that it finishes in minutes, not in a quarter of an hour
+(its request count is what matters). Environment: ``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0``
+(batched only).
+It runs inside pytest to reuse the test suite's database set-up and sandbox fixtures; add ``DB=postgres`` to
+``make benchmark`` to measure on PostgreSQL.
+"""
+import os
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ORDERS = int(os.environ.get("BENCHMARK_ORDERS", "1000"))
+COMPARE = os.environ.get("BENCHMARK_COMPARE", "1") != "0"
+RESULTS = []
+
+if "pytest_django" in sys.modules:  # collected by pytest (see __main__ below): Django is set up by now
+    from tests.conftest import *  # noqa: F401,F403  (the suite's fixtures: event, item, connection …)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_results():
+    yield
+    print()
+    print("{:<28} {:>7} {:>9} {:>10} {:>9} {:>11} {:>9}".format(
+        "run", "orders", "requests", "req/order", "queries", "qry/order", "wall [s]"))
+    for label, n, requests, queries, wall in RESULTS:
+        print("{:<28} {:>7} {:>9} {:>10.3f} {:>9} {:>11.2f} {:>9.1f}".format(
+            label, n, requests, requests / n, queries, queries / n, wall))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batching", [True, False] if COMPARE else [True], ids=["batched", "unbatched"][:2 if COMPARE else 1])
+def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
+    from django.db import connection as db_connection
+    from django.test.utils import CaptureQueriesContext
+    from django_scopes import scopes_disabled
+    from pretix.base.services.datasync import sync_all
+
+    from pretix_hubspot import ratelimit
+    from pretix_hubspot.sync import HubSpotSync
+    from tests.conftest import make_order
+    from tests.test_sync_helpers import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
+
+    count = ORDERS
+    sandbox = hubspot_app
+    monkeypatch.setattr(HubSpotSync, "batching", batching)
+    if not batching:
+        sandbox.rate_limit = 1_000_000
+        monkeypatch.setattr(ratelimit, "HUBSPOT_OAUTH_LIMIT", 1_000_000)
+    add_identifier_properties(sandbox)
+    event = connected_event
+    contacts_mapping(event)
+    deals_mapping(event)
+    with scopes_disabled():
+        orders = [make_order(event, item, code=f"B{i:05d}", email=f"buyer{i}@example.org",
+                             attendees=[(f"Buyer Number{i}", None)]) for i in range(count)]
+
+    def run(label):
+        with scopes_disabled():
+            for o in orders:
+                HubSpotSync.enqueue_order(o, "benchmark")
+        before = len(sandbox.request_log)
+        start = time.monotonic()
+        with CaptureQueriesContext(db_connection) as queries:
+            while queue_rows():  # sync_all takes up to 1,000 jobs per run, like pretix's periodic task
+                sync_all()
+        wall = time.monotonic() - start
+        requests = len(sandbox.request_log) - before
+        RESULTS.append((("batched" if batching else "unbatched") + ", " + label, count, requests,
+                        len(queries), wall))
+
+    run("first export")
+    assert len(sandbox.records("contacts")) == count
+    assert len(sandbox.records("deals")) == count
+    run("re-sync")
+    assert len(sandbox.records("contacts")) == count
+    deal = sandbox.records("deals")[0]
+    assert len(sandbox.associations("deals", deal["id"], "contacts")) == 1
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.path.insert(0, ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pretix.testutils.settings")
+    sys.exit(pytest.main([os.path.abspath(__file__), "-q", "-s", "--rootdir", ROOT, "-p", "no:logging"]
+                         + sys.argv[1:]))
