@@ -30,11 +30,10 @@ _local_pauses = {}
 
 
 class PortalRateLimiter:
-    def __init__(self, portal_id, limit=HUBSPOT_OAUTH_LIMIT, interval=HUBSPOT_OAUTH_INTERVAL, cache=None,
-                 clock=time.time, sleep=time.sleep):
+    def __init__(self, portal_id, limit=None, interval=None, cache=None, clock=time.time, sleep=time.sleep):
         self.portal_id = portal_id
-        self.limit = limit
-        self.interval = float(interval)
+        self.limit = limit or HUBSPOT_OAUTH_LIMIT
+        self.interval = float(interval or HUBSPOT_OAUTH_INTERVAL)
         self.bucket_width = self.interval / BUCKETS_PER_INTERVAL
         self.cache = cache if cache is not None else default_cache
         self.clock = clock
