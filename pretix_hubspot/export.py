@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable, Iterator, List, Optional
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
 from django.utils.timezone import make_aware, now
 from pretix.base.models import LogEntry, Order, OrderPosition
@@ -197,17 +197,31 @@ def _queue_chunk(event, export: OrderExport, order_ids: List[int]):
         ).update(need_manual_retry=None, failed_attempts=0, not_before=now(), triggered_by=tag)
         # (order, provider, in_flight) is unique: an order already waiting keeps its row and is not queued twice.
         # An order in flight right now gets a second row, so it is sent again with whatever changed meanwhile.
-        ts = now()
-        OrderSyncQueue.objects.bulk_create(
-            [
-                OrderSyncQueue(
-                    order_id=order_id, event_id=event.pk, sync_provider=PROVIDER, triggered_by=tag,
-                    triggered=ts, not_before=ts, in_flight=False,
-                )
-                for order_id in order_ids
-            ],
-            ignore_conflicts=True,
-        )
+        _insert_queue_rows(event, tag, order_ids)
+
+
+def _insert_queue_rows(event, tag: str, order_ids: List[int]):
+    """
+    One INSERT … SELECT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite, pretix's two databases) per chunk.
+
+    ``bulk_create(ignore_conflicts=True)`` does the same, but builds a model instance per order first: for 50,000
+    orders that Python work took about three times as long as the database's.
+    """
+    queue, orders = OrderSyncQueue._meta, Order._meta
+    qn = connection.ops.quote_name
+    ts = connection.ops.adapt_datetimefield_value(now())
+    columns = ", ".join(qn(queue.get_field(f).column) for f in (
+        "order", "event", "sync_provider", "triggered_by", "triggered", "failed_attempts", "not_before", "in_flight",
+    ))
+    sql = (
+        f"INSERT INTO {qn(queue.db_table)} ({columns}) "
+        f"SELECT {qn(orders.pk.column)}, {qn(orders.get_field('event').column)}, %s, %s, %s, 0, %s, %s "
+        f"FROM {qn(orders.db_table)} "
+        f"WHERE {qn(orders.get_field('event').column)} = %s AND {qn(orders.pk.column)} IN ({', '.join(['%s'] * len(order_ids))}) "
+        f"ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [PROVIDER, tag, ts, ts, False, event.pk, *order_ids])
 
 
 def _drain_soon():
