@@ -192,6 +192,9 @@ def connect_via_hubspot(hubspot_app):
     Drives "Request access" → HubSpot's consent screens → the OAuth return through the given logged-in test client,
     and returns the settings page the user lands on (messages included).
     """
+    # The app registration in HubSpot lists pretix's one redirect URL; HubSpot refuses any other.
+    hubspot_app.redirect_uris = ["http://example.com/_hubspot/oauth_return/"]
+
     def run(client, event, *, portal_id=None, decline=False, grant_scopes=None):
         response = client.post(hubspot_settings_url(event, "connect/"))
         assert response.status_code == 302, response.status_code
@@ -199,3 +202,28 @@ def connect_via_hubspot(hubspot_app):
                                    grant_scopes=grant_scopes)
         return client.get(back, follow=True)
     return run
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in Debian's headless Chromium (never a downloaded browser)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own database calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.fail("Chromium is needed for the page tests (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync",
+        ])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15000)
+            yield page
+        finally:
+            browser.close()

@@ -1,0 +1,79 @@
+"""
+The user guide, step by step, in headless Chromium against a live pretix and the HubSpot sandbox:
+enable the plugin, open Settings → HubSpot, Request access, HubSpot's consent screens, "The HubSpot integration is now
+active", edit the first object mapping, and see the transferred order on the order page with its links into HubSpot.
+
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (README's pictures come from there).
+"""
+import os
+from pathlib import Path
+
+import pytest
+from django_scopes import scopes_disabled
+from playwright.sync_api import expect
+
+from pretix_hubspot.models import EventConnection
+from tests.conftest import make_order
+
+SCREENSHOTS = os.environ.get("PRETIX_HUBSPOT_SCREENSHOTS")
+
+
+def snapshot(page, name):
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def site_on_live_server(settings, live_server):
+    # HubSpot redirects back to the URL pretix builds from SITE_URL; here that is the live test server.
+    settings.SITE_URL = live_server.url
+    # pretix's test settings skip compiling its SCSS; a person looks at styled pages, so the browser gets them too.
+    settings.COMPRESS_PRECOMPILERS = settings.COMPRESS_PRECOMPILERS_ORIGINAL
+    return live_server.url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_guide_from_enabling_to_the_order_page(site_on_live_server, browser_page, admin_client,
+                                                    event_without_plugin, item, hubspot_app):
+    site, page, event = site_on_live_server, browser_page, event_without_plugin
+    page.context.add_cookies([
+        {"name": name, "value": morsel.value, "url": site} for name, morsel in admin_client.cookies.items()
+    ])
+    base = f"{site}/control/event/{event.organizer.slug}/{event.slug}"
+
+    # "Navigate to Your Event → Settings → Plugins and switch to the Integrations tab. Click Enable next to HubSpot."
+    page.goto(f"{base}/settings/plugins")
+    page.get_by_role("tab", name="Integrations").click()
+    page.locator('button[name="plugin:pretix_hubspot"][value="enable"]').click()
+    expect(page.locator('button[name="plugin:pretix_hubspot"][value="disable"]')).to_be_attached()
+
+    # "Click the Settings drop-down menu next to the HubSpot plugin, then Settings > HubSpot."
+    page.get_by_role("tab", name="Integrations").click()
+    page.locator(f'a[href="/control/event/{event.organizer.slug}/{event.slug}/hubspot/"]').first.click(force=True)
+    expect(page.locator("h1")).to_have_text("HubSpot Integration")
+    snapshot(page, "1-request-access")
+
+    # "Click Request access" → HubSpot's screens: sign in, choose the account, connect the unverified app.
+    page.get_by_role("button", name="Request access").click()
+    expect(page.locator("h1")).to_have_text("Connecting your pretix account to HubSpot")
+    page.get_by_role("link", name="Sign in to your HubSpot account").click()
+    expect(page.locator("h1")).to_have_text("Connecting pretix to HubSpot")
+    page.locator(f'input[value="{hubspot_app.default_portal_id}"]').check()
+    page.get_by_role("button", name="Choose account").click()
+    expect(page.get_by_text("You're connecting an unverified app")).to_be_visible()
+    page.get_by_role("button", name="Connect app").click()
+
+    # Back in pretix: the green box, the connection's status and the object mappings.
+    expect(page.locator(".alert-success")).to_contain_text("The HubSpot integration is now active")
+    expect(page.get_by_text(str(hubspot_app.default_portal_id)).first).to_be_visible()
+    expect(page.get_by_text("Object mappings").first).to_be_visible()
+    snapshot(page, "2-integration-active")
+    with scopes_disabled():
+        assert EventConnection.objects.filter(event=event).exists()
+
+    # An order placed now is queued; pretix's periodic task transfers it; the order page links to the records.
+    with scopes_disabled():
+        make_order(event, item, code="GUIDE1", email="grace@example.org", attendees=[("Grace Hopper", None)])
+    page.goto(f"{base}/hubspot/")
+    snapshot(page, "3-settings")
