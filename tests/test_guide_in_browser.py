@@ -35,7 +35,7 @@ def site_on_live_server(settings, live_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_guide_from_enabling_to_the_order_page(site_on_live_server, browser_page, admin_client,
-                                                    event_without_plugin, item, hubspot_app):
+                                                   event_without_plugin, item, hubspot_app):
     site, page, event = site_on_live_server, browser_page, event_without_plugin
     page.context.add_cookies([
         {"name": name, "value": morsel.value, "url": site} for name, morsel in admin_client.cookies.items()
