@@ -9,7 +9,7 @@ or debug logs; messages of the exceptions raised here never contain them either.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 from django.conf import settings
@@ -97,7 +97,8 @@ def redirect_uri() -> str:
     """The one global URL HubSpot sends users back to; it has to be registered in the HubSpot app."""
     from pretix.multidomain import maindomain_urlconf
 
-    return settings.SITE_URL + reverse("plugins:pretix_hubspot:oauth.return", urlconf=maindomain_urlconf)
+    # Built like pretix builds its own absolute URLs, so an installation below a path prefix works, too.
+    return urljoin(settings.SITE_URL, reverse("plugins:pretix_hubspot:oauth.return", urlconf=maindomain_urlconf))
 
 
 def authorize_url(state: str, code_challenge: str) -> str:
