@@ -151,3 +151,34 @@ def test_event_copy_does_not_copy_the_connection(connected_event, organizer):
         assert "pretix_hubspot" in copy.get_plugins()
         assert not EventConnection.objects.filter(event=copy).exists()
         assert EventConnection.objects.filter(event=connected_event).exists()
+
+
+@pytest.mark.django_db
+def test_switching_an_event_to_another_account_releases_the_old_connection(
+        admin_client, connected_event, connection, hubspot_app, connect_via_hubspot):
+    other_portal = hubspot_app.SECOND_PORTAL_ID
+    old_refresh_token = connection.refresh_token
+
+    page = connect_via_hubspot(admin_client, connected_event, portal_id=other_portal)
+
+    assert SUCCESS in page.content.decode()
+    with scopes_disabled():
+        event_connection = EventConnection.objects.get(event=connected_event)
+        assert event_connection.connection.portal_id == other_portal
+        # Exports to the new account start now, not when the old one was connected.
+        assert now() - event_connection.connected_at < timedelta(minutes=1)
+        assert list(HubSpotConnection.objects.values_list("portal_id", flat=True)) == [other_portal]
+        assert LogEntry.objects.filter(action_type="pretix_hubspot.connection.deleted", event=connected_event,
+                                       data__contains=str(connection.portal_id)).exists()
+    assert not refresh_works(old_refresh_token)
+
+
+@pytest.mark.django_db
+def test_connection_that_needs_reconnect_cannot_be_reused(admin_client, event, connection, hubspot_app):
+    connection.needs_reconnect = True
+    connection.save()
+    page = admin_client.post(hubspot_settings_url(event, "connect/existing/"), {"connection": connection.pk},
+                             follow=True)
+    assert "HubSpot no longer accepts this connection" in page.content.decode()
+    with scopes_disabled():
+        assert not EventConnection.objects.exists()
