@@ -615,3 +615,19 @@ def test_saved_mappings_round_trip_through_pretix_datasync(admin_client, connect
         attendee_props = {f: v for f, v, mode in provider.get_properties(position_inputs, stored[2].property_mappings)}
         assert attendee_props["firstname"] == "Jane"
         assert attendee_props["lastname"] == "Doe"
+
+
+@pytest.mark.django_db
+def test_a_just_created_identifier_property_is_not_reported_missing(admin_client, connected_event, hubspot, real_cache):
+    mapping = make_mapping(connected_event, "Order", "contacts", identifier=("order_code", "pretix_order_id"),
+                           rows=[("email", "email", "", MODE_OVERWRITE)])
+    assert "does not exist for contacts" in admin_client.get(edit_url(mapping)).content.decode()
+    # The organizer creates the property (with the button, or in HubSpot) and comes back to the editor.
+    add_order_id_property(hubspot, "contacts")
+    response = admin_client.get(edit_url(mapping))
+    assert "does not exist for contacts" not in response.content.decode()
+    assert "pretix_order_id" in select2_properties(response)
+    # Once it is there, the cached answer serves the page again.
+    before = hubspot.request_count("GET", "/crm/v3/properties/contacts")
+    admin_client.get(edit_url(mapping))
+    assert hubspot.request_count("GET", "/crm/v3/properties/contacts") == before

@@ -18,7 +18,7 @@ from pretix.control.views.event import EventSettingsViewMixin
 from .. import schema as hubspot_schema
 from ..forms import IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for
 from ..signals import SETTINGS_PERMISSION
-from ..starter_sets import build_initial, get_starter_set
+from ..starter_sets import ORDER_ID_PROPERTY, build_initial, get_starter_set
 from ..validation import IDENTIFIER, validate_mapping
 from .connection import SettingsView
 
@@ -148,9 +148,18 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
 
     @cached_property
     def schema_and_notice(self):
-        # Saving checks against the account as it is now; showing the page may use what HubSpot said a minute ago.
+        # Saving checks against the account as it is now; showing the page may use what HubSpot said a minute ago ...
         fresh = self.request.method == "POST"
-        return load_schema(self.request.event, self.mapping.external_object_type, fresh=fresh)
+        schema, notice = load_schema(self.request.event, self.mapping.external_object_type, fresh=fresh)
+        identifier = self.mapping.external_id_field or (ORDER_ID_PROPERTY if self.starter_requested() else "")
+        if schema is not None and not fresh and identifier and identifier not in schema.properties:
+            # ... unless the identifier property is missing from that answer: it may have been created a moment ago
+            # with the button on this page, and the organizer should not be told it is still missing.
+            schema, notice = load_schema(self.request.event, self.mapping.external_object_type, fresh=True)
+        return schema, notice
+
+    def starter_requested(self):
+        return self.request.method == "GET" and self.request.GET.get("starter") == "1"
 
     def build_forms(self, data=None, starter=False):
         event = self.request.event
@@ -171,7 +180,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         return not (self.mapping.pretix_id_field or self.mapping.external_id_field or self.mapping.property_mappings)
 
     def get(self, request, *args, **kwargs):
-        starter = request.GET.get("starter") == "1" and self.offers_starter_set()
+        starter = self.starter_requested() and self.offers_starter_set()
         identifier_form, formset = self.build_forms(starter=starter)
         issues = []
         if starter or not self.is_empty():
