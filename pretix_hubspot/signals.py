@@ -133,6 +133,28 @@ def hubspot_global_settings(sender, **kwargs):
 })
 class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the HubSpot account id and domain, never a token and nothing about a person.
+
+    def display(self, logentry, data):
+        from .models import HUBSPOT_OBJECT_TYPES
+
+        if data.get("object_type"):
+            # stored as HubSpot's identifier ("contacts"), shown in the user's language
+            data = {**data, "object_type": str(dict(HUBSPOT_OBJECT_TYPES).get(data["object_type"], data["object_type"]))}
+        return super().display(logentry, data)
+
+
+# --- Export of existing orders: log entries -------------------------------------------------------------------------
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.export.started": _("An export of {count} existing orders to HubSpot has been started."),
+    "pretix_hubspot.export.cancelled": _("An export of existing orders to HubSpot has been cancelled; {removed} "
+                                         "orders were taken out of the queue."),
+    "pretix_hubspot.resync.started": _("{count} orders that had been transferred to HubSpot before are being sent "
+                                       "again with the current settings."),
+    "pretix_hubspot.resync.cancelled": _("Sending transferred orders to HubSpot again has been cancelled; {removed} "
+                                         "orders were taken out of the queue."),
+})
+class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
+    # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
     pass
 
 

@@ -43,6 +43,8 @@ def test_button_creates_the_property(admin_client, connected_event, user, hubspo
         entry = LogEntry.objects.get(action_type="pretix_hubspot.identifier_property.created")
         assert entry.event == connected_event and entry.user == user
         assert entry.parsed_data["object_type"] == object_type
+        assert entry.display() == ("The property pretix-order-id has been created in HubSpot account {} for {}."
+                                   .format(hubspot_app.default_portal_id, object_type.capitalize()))
 
 
 @pytest.mark.django_db
