@@ -156,18 +156,3 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
 class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
     pass
-
-
-# --- Export of existing orders: log entries -------------------------------------------------------------------------
-@log_entry_types.new_from_dict({
-    "pretix_hubspot.export.started": _("An export of {count} existing orders to HubSpot has been started."),
-    "pretix_hubspot.export.cancelled": _("An export of existing orders to HubSpot has been cancelled; {removed} "
-                                         "orders were taken out of the queue."),
-    "pretix_hubspot.resync.started": _("{count} orders that had been transferred to HubSpot before are being sent "
-                                       "again with the current settings."),
-    "pretix_hubspot.resync.cancelled": _("Sending transferred orders to HubSpot again has been cancelled; {removed} "
-                                         "orders were taken out of the queue."),
-})
-class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
-    # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
-    pass
