@@ -34,8 +34,9 @@ STATUS_CODES = {
     STATUS_CANCELLED: Order.STATUS_CANCELED,
 }
 
-# Rows per INSERT. Each chunk commits on its own: on PostgreSQL a queue row's foreign key holds a share lock on its
-# order until commit, and payments take row locks on orders, so one long transaction could stall ticket sales.
+# Orders per INSERT. Each chunk commits on its own: an uncommitted queue row makes every other request that queues
+# the same order (an order trigger after a payment, "Sync now") wait for the commit, and on SQLite any open write
+# transaction holds up all other writes, ticket sales included. Short transactions keep those waits short.
 QUEUE_CHUNK_SIZE = 2000
 # Ids per IN (...) when counting; stays below SQLite's and PostgreSQL's limits for query parameters.
 COUNT_CHUNK_SIZE = 5000

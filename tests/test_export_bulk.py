@@ -76,3 +76,59 @@ def test_fifty_thousand_orders_are_queued_in_bulk(connected_event, user, capsys)
             print(f"cancelling it took {elapsed:.2f} s")
         assert removed == ORDER_COUNT
         assert rows.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticket_sales_go_on_while_an_export_is_queued(connected_event, item, monkeypatch):
+    """
+    Between two chunks, another request can lock and pay an order the export already queued, queue it itself (as
+    "Sync now" or an order trigger does) and sell a new ticket, all without waiting: the export keeps no transaction
+    open across chunks, so neither its queue rows nor the orders they point to stay locked.
+    """
+    import threading
+
+    from django.db import connection as default_connection, transaction
+
+    from pretix_hubspot.sync import HubSpotSync
+
+    from .conftest import make_order
+
+    with scopes_disabled():
+        bulk_orders(connected_event, 50)
+    monkeypatch.setattr(export, "QUEUE_CHUNK_SIZE", 10)
+    original = export._queue_chunk
+    outcomes = []
+
+    def pay_and_sell(queued_order_id):
+        try:
+            with scopes_disabled(), transaction.atomic():
+                if default_connection.vendor == "postgresql":
+                    # Waiting at all is the failure; a short timeout turns it into an error instead of a hang.
+                    with default_connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL lock_timeout = '2s'")
+                paid = Order.objects.select_for_update(nowait=True).get(pk=queued_order_id)
+                paid.status = Order.STATUS_PAID
+                paid.save(update_fields=["status"])
+                HubSpotSync.enqueue_order(paid, "order_paid")
+                make_order(connected_event, item, code=f"NEW{len(outcomes)}X", email="late@example.org")
+            outcomes.append("ok")
+        except Exception as e:  # reported by the assertion below: it shows what blocked
+            outcomes.append(repr(e))
+        finally:
+            default_connection.close()
+
+    def queue_chunk_then_pay_and_sell(event, run, ids):
+        original(event, run, ids)
+        other = threading.Thread(target=pay_and_sell, args=(ids[0],))
+        other.start()
+        other.join(timeout=30)
+
+    monkeypatch.setattr(export, "_queue_chunk", queue_chunk_then_pay_and_sell)
+    with scopes_disabled():
+        run = export.start_export(connected_event, None, export.OrderSelection(status="all"))
+        assert outcomes == ["ok"] * 5
+        # Every order is queued once; the five paid ones now under the name of their own trigger.
+        assert run.selected_count == 50
+        assert OrderSyncQueue.objects.filter(event=connected_event, sync_provider="hubspot").count() == 50
+        assert run.queued_count == 45
+        assert Order.objects.filter(event=connected_event, code__startswith="NEW").count() == 5
