@@ -125,3 +125,11 @@ def test_connected_page_contains_status_mappings_and_property_sections(admin_cli
     assert "hubspot-object-mappings" in text
     assert "Connection to HubSpot" in text
     assert "organizer@techevents.example" in text  # the HubSpot user
+
+
+@pytest.mark.django_db
+def test_connected_event_warns_when_app_credentials_disappear(admin_client, connected_event, hubspot_app):
+    GlobalSettingsObject().settings.delete("hubspot_client_secret")
+    text = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
+    assert "hubspot-status" in text  # the connection itself is still shown
+    assert "access to HubSpot cannot be renewed" in text
