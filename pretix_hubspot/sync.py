@@ -151,7 +151,10 @@ class HubSpotSync(OutboundSyncProvider):
             response = self.api.call(self.api.sdk.crm.properties.core_api.get_all, object_type)
             self._property_definitions[object_type] = {
                 p.name: {"type": p.type, "fieldType": p.field_type, "hasUniqueValue": bool(p.has_unique_value),
-                         "label": p.label}
+                         "label": p.label,
+                         # for the preview, which checks values the way HubSpot will before anything is sent
+                         "options": [o.value for o in (p.options or [])],
+                         "readOnly": bool(getattr(p.modification_metadata, "read_only_value", False))}
                 for p in (response.results or [])
             }
         return self._property_definitions[object_type]
@@ -373,9 +376,11 @@ class HubSpotSync(OutboundSyncProvider):
         obj.truncated = truncated
         return obj
 
-    def _sync_mapping(self, mapping, objects):
-        if not objects:
-            return
+    def plan_mapping(self, mapping, objects):
+        """
+        Finds the objects' records in HubSpot and works out what to write into each: ``(groups, unique,
+        read_properties)``. Only reads from HubSpot, so the preview shows exactly what the sync would do.
+        """
         object_type = mapping.external_object_type
         definitions = self.property_definitions(object_type)
         id_property = mapping.external_id_field
@@ -387,6 +392,14 @@ class HubSpotSync(OutboundSyncProvider):
         groups = group_objects(objects, object_type)
         for group in groups:
             compute_changes(group, id_property)
+        return groups, unique, read_properties
+
+    def _sync_mapping(self, mapping, objects):
+        if not objects:
+            return
+        object_type = mapping.external_object_type
+        id_property = mapping.external_id_field
+        groups, unique, read_properties = self.plan_mapping(mapping, objects)
         self._write_groups(object_type, groups, id_property, unique, read_properties)
         for group in groups:
             for obj in group.objects:
@@ -397,22 +410,7 @@ class HubSpotSync(OutboundSyncProvider):
                     obj.group = group
 
     def _write_groups(self, object_type, groups, id_property, unique, read_properties):
-        updates = [WriteItem(g, g.changes, record_id=g.record_id) for g in groups if not g.is_new and g.changes]
-        upserts, creates = {}, []
-        for g in groups:
-            if not g.is_new:
-                g.action = "update" if g.changes else "nothing_to_do"
-                continue
-            g.action = "create"
-            email = next((o.email for o in g.objects if o.email), None)
-            id_value = g.values.get(id_property)
-            if object_type == HUBSPOT_CONTACTS and email:
-                upserts.setdefault("email", []).append(WriteItem(g, g.changes, id_value=g.values.get("email")))
-            elif unique:
-                upserts.setdefault(id_property, []).append(WriteItem(g, g.changes, id_value=id_value))
-            else:
-                creates.append(WriteItem(g, g.changes, id_value=id_value))
-
+        updates, upserts, creates = plan_writes(object_type, groups, id_property, unique)
         conflicts = []
         outcome = write_records(self.api, "update", object_type, updates)
         for prop, items in upserts.items():
@@ -554,6 +552,29 @@ class HubSpotSync(OutboundSyncProvider):
             return type(error)([self._message(obj.order, obj.mapping, None, str(m)) for m in error.messages],
                                error.full_message)
         return RecoverableSyncError([self._message(obj.order, obj.mapping, None, str(error))], str(error))
+
+
+def plan_writes(object_type, groups, id_property, unique):
+    """
+    Sets each group's ``action`` and sorts the writes by endpoint: ``(updates, {upsert property: items}, creates)``.
+    New contacts with an e-mail are upserted by e-mail, other new records by a unique identifier, else created.
+    """
+    updates = [WriteItem(g, g.changes, record_id=g.record_id) for g in groups if not g.is_new and g.changes]
+    upserts, creates = {}, []
+    for g in groups:
+        if not g.is_new:
+            g.action = "update" if g.changes else "nothing_to_do"
+            continue
+        g.action = "create"
+        email = next((o.email for o in g.objects if o.email), None)
+        id_value = g.values.get(id_property)
+        if object_type == HUBSPOT_CONTACTS and email:
+            upserts.setdefault("email", []).append(WriteItem(g, g.changes, id_value=g.values.get("email")))
+        elif unique:
+            upserts.setdefault(id_property, []).append(WriteItem(g, g.changes, id_value=id_value))
+        else:
+            creates.append(WriteItem(g, g.changes, id_value=id_value))
+    return updates, upserts, creates
 
 
 def compute_changes(group, id_property):
