@@ -38,6 +38,8 @@ STATUS_CODES = {
 # the same order (an order trigger after a payment, "Sync now") wait for the commit, and on SQLite any open write
 # transaction holds up all other writes, ticket sales included. Short transactions keep those waits short.
 QUEUE_CHUNK_SIZE = 2000
+# Queueing 50,000 orders takes seconds; a run still "queueing" after this long was interrupted.
+QUEUEING_TIMEOUT = timedelta(minutes=10)
 # Ids per IN (...) when counting; stays below SQLite's and PostgreSQL's limits for query parameters.
 COUNT_CHUNK_SIZE = 5000
 
@@ -313,8 +315,20 @@ def export_progress(export: OrderExport) -> ExportProgress:
     )
 
 
+def current_progress(export: OrderExport) -> ExportProgress:
+    """The figures of an export for display, after bringing its state up to date."""
+    if export.state == OrderExport.STATE_QUEUEING:
+        refresh_state(export)  # resumes it if it was interrupted
+    progress = export_progress(export)
+    refresh_state(export, progress)
+    return progress
+
+
 def refresh_state(export: OrderExport, progress: Optional[ExportProgress] = None) -> OrderExport:
     """Mark a running export finished once none of its orders wait in the queue any more."""
+    if export.state == OrderExport.STATE_QUEUEING and export.created < now() - QUEUEING_TIMEOUT:
+        _resume_queueing(export)
+        progress = None
     if export.state != OrderExport.STATE_RUNNING:
         return export
     waiting = progress.waiting if progress is not None else _queue_rows(export).filter(
@@ -326,6 +340,26 @@ def refresh_state(export: OrderExport, progress: Optional[ExportProgress] = None
             export.state = OrderExport.STATE_FINISHED
             export.finished = ts
     return export
+
+
+def _resume_queueing(export: OrderExport):
+    """
+    The request that was queueing this export died (a restart, a crash): queue the rest of its selection, which is
+    stored for this reason. Whoever moves it out of "queueing" first does it; the queue's uniqueness makes orders
+    queued before the interruption harmless.
+    """
+    if not OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_QUEUEING).update(
+            state=OrderExport.STATE_RUNNING):
+        export.refresh_from_db()
+        return
+    logger.info("Resuming the interrupted HubSpot export %s of event %s", export.pk, export.event_id)
+    for chunk in _chunks(export.order_ids, QUEUE_CHUNK_SIZE):
+        _queue_chunk(export.event, export, chunk)
+    queued = _queue_rows(export).count()
+    OrderExport.objects.filter(pk=export.pk).update(queued_count=queued)
+    export.state = OrderExport.STATE_RUNNING
+    export.queued_count = queued
+    _drain_soon()
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[List[int]]:

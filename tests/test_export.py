@@ -538,3 +538,28 @@ def test_export_needs_a_connected_event(event, item, admin_client):
     resp = admin_client.post(url(event, "export.start"), {"status": "all"}, follow=True)
     assert "Please connect this event to HubSpot first." in resp.content.decode()
     assert queued_codes(event) == []
+
+
+@pytest.mark.django_db
+def test_an_export_interrupted_while_queueing_is_completed(connected_event, orders, admin_client):
+    """A restart in the middle of queueing: the next look at the export queues the rest of its selection."""
+    with scopes_disabled():
+        interrupted = OrderExport.objects.create(
+            event=connected_event, state=OrderExport.STATE_QUEUEING, filters={"status": "paid"},
+            order_ids=[orders[c].pk for c in ("PAID1", "PAID2", "PAID3")], selected_count=3,
+        )
+        OrderSyncQueue.objects.create(order=orders["PAID1"], event=connected_event, sync_provider="hubspot",
+                                      triggered_by=interrupted.queue_tag, not_before=now())
+        # Moments after the start, it is still queueing as far as anyone can tell.
+        with pytest.raises(export.ExportAlreadyRunning):
+            export.start_export(connected_event, None, selection(status="all"))
+        assert queued_codes(connected_event) == ["PAID1"]
+        OrderExport.objects.filter(pk=interrupted.pk).update(created=now() - timedelta(minutes=11))
+
+    html = admin_client.get(url(connected_event)).content.decode()
+    assert "<strong>3</strong> waiting in the queue" in html
+    assert queued_codes(connected_event) == ["PAID1", "PAID2", "PAID3"]
+    with scopes_disabled():
+        interrupted.refresh_from_db()
+        assert interrupted.state == OrderExport.STATE_RUNNING
+        assert interrupted.queued_count == 3

@@ -134,7 +134,7 @@ class ExportView(ConnectedEventMixin, EventSettingsViewMixin, TemplateView):
         if counted and form.is_valid():
             ctx["count"] = export.count_orders(event, form.selection())
         runs = [
-            (run, self.progress(run), describe_selection(event, run.filters))
+            (run, export.current_progress(run), describe_selection(event, run.filters))
             for run in OrderExport.objects.filter(event=event).select_related("created_by", "cancelled_by")[:RECENT_EXPORTS]
         ]
         ctx.update({
@@ -146,12 +146,6 @@ class ExportView(ConnectedEventMixin, EventSettingsViewMixin, TemplateView):
             }),
         })
         return ctx
-
-    @staticmethod
-    def progress(run: OrderExport):
-        progress = export.export_progress(run)
-        export.refresh_state(run, progress)
-        return progress
 
 
 class ExportStartView(ConnectedEventMixin, View):
