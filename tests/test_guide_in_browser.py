@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
@@ -72,8 +73,42 @@ def test_the_guide_from_enabling_to_the_order_page(site_on_live_server, browser_
     with scopes_disabled():
         assert EventConnection.objects.filter(event=event).exists()
 
-    # An order placed now is queued; pretix's periodic task transfers it; the order page links to the records.
+    # "Creating a custom property": the plugin offers to create pretix-order-id in HubSpot.
+    page.get_by_role("button", name='Create "pretix-order-id" for Contacts').click()
+    expect(page.locator(".alert-success")).to_contain_text("pretix-order-id")
+    assert any(p["name"] == "pretix_order_id" and p["hasUniqueValue"] for p in hubspot_app.properties("contacts"))
+
+    # "Under Object mappings, edit the first entry: pretix object type Order, HubSpot object type Contacts. Save."
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.get_by_role("link", name="Edit mapping").first.click()
+    expect(page.get_by_text("Identifier", exact=True)).to_be_attached()
+    # The identifier line: Order code → pretix-order-id; then the rows the guide types by hand, filled in for us.
+    page.get_by_role("link", name="Fill in suggested properties").click()
+    expect(page.get_by_text("Suggested properties have been filled in below")).to_be_visible()
+    snapshot(page, "3-mapping-editor")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".alert-success")).to_be_visible()
     with scopes_disabled():
-        make_order(event, item, code="GUIDE1", email="grace@example.org", attendees=[("Grace Hopper", None)])
-    page.goto(f"{base}/hubspot/")
-    snapshot(page, "3-settings")
+        mapping = event.hubspot_object_mappings.get()
+        assert (mapping.pretix_id_field, mapping.external_id_field) == ("order_code", "pretix_order_id")
+        assert any(m["external_field"] == "email" for m in mapping.property_mappings)
+
+    # An order placed now is queued; pretix's periodic task transfers it; the order page links to the record.
+    event.refresh_from_db()  # the browser enabled the plugin; signals look at the event's current plugin list
+    with scopes_disabled():
+        order = make_order(event, item, code="GUIDE1", email="grace@example.org", attendees=[("Grace Hopper", None)])
+        from pretix.base.signals import order_placed
+        order_placed.send(event, order=order)
+    call_command("runperiodic", tasks="pretix.base.services.datasync.periodic_sync_all")
+    with scopes_disabled():
+        assert not order.queued_sync_jobs.exists(), list(order.queued_sync_jobs.values())
+    contacts = [c for c in hubspot_app.records("contacts") if c["properties"].get("email") == "grace@example.org"]
+    assert len(contacts) == 1
+    page.goto(f"{base}/orders/GUIDE1/")
+    box = page.locator(".panel", has_text="Data transfer to external systems")
+    expect(box).to_contain_text("HubSpot")
+    contact_id = contacts[0]["id"]
+    link = box.locator(f'a[href$="/record/0-1/{contact_id}"]')
+    expect(link).to_contain_text(f"Contact #{contact_id}")
+    snapshot(page, "4-order-page")
