@@ -30,6 +30,8 @@ def find_records(api, object_type, objects, id_property, id_property_is_unique, 
             if record:
                 obj.record_id = record["id"]
                 obj.current = record["properties"]
+                # how it was found (shown by the preview): "id" (remembered), the identifier property, or "email"
+                obj.matched_by = id_prop or "id"
 
     lookup([o for o in objects if o.remembered_id], lambda o: o.remembered_id)
     if id_property_is_unique:

@@ -156,3 +156,21 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
 class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
     pass
+
+
+# --- Preview: the order page's "Preview HubSpot data" box -----------------------------------------------------------
+from django.template.loader import render_to_string  # noqa: E402
+from pretix.control.signals import order_info  # noqa: E402
+
+
+@receiver(order_info, dispatch_uid="pretix_hubspot_preview_order_info")
+def preview_order_info(sender, order, request, **kwargs):
+    from .models import EventConnection
+    from .views.preview import ORDERS_PERMISSION, preview_url
+
+    if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
+        return ""
+    if not EventConnection.objects.filter(event=sender).exists() or not sender.hubspot_object_mappings.exists():
+        return ""
+    return render_to_string("pretix_hubspot/preview_order_info.html", {"preview_url": preview_url(sender, order)},
+                            request=request)

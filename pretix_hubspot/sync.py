@@ -59,6 +59,7 @@ class SyncObject:
         self.email = email
         self.previous = previous  # OrderSyncResult of the previous sync, if any
         self.record_id = None
+        self.matched_by = None
         self.current = {}
         self.group = None
         self.error = None

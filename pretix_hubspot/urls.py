@@ -32,3 +32,10 @@ urlpatterns += [
     path(EVENT_PREFIX + "export/<int:export>/cancel/", export_views.ExportCancelView.as_view(), name="export.cancel"),
     path(EVENT_PREFIX + "resync/", export_views.ResyncView.as_view(), name="resync"),
 ]
+
+# Preview of the HubSpot data of one order (reads only)
+from .views import preview as preview_views  # noqa: E402
+
+urlpatterns += [
+    path(EVENT_PREFIX + "preview/", preview_views.PreviewView.as_view(), name="preview"),
+]
