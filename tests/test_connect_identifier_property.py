@@ -101,3 +101,40 @@ def test_unknown_object_type_and_unconnected_event_are_refused(admin_client, eve
     page = create(admin_client, event, "contacts")
     assert "Please connect this event to HubSpot first." in page.content.decode()
     assert hubspot_app.request_count() == 0
+
+
+@pytest.fixture
+def remembering_cache(settings):
+    # pretix's test settings use a cache that forgets everything; production remembers HubSpot's fields for minutes.
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                      "LOCATION": "identifier-property-tests"}}
+    from django.core.cache import cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_button_in_the_mapping_editor_returns_there_with_the_new_property_offered(admin_client, connected_event,
+                                                                                  hubspot_app, remembering_cache):
+    from pretix_hubspot.models import ObjectMapping
+    with scopes_disabled():
+        mapping = ObjectMapping.objects.create(event=connected_event, pretix_model="Order",
+                                               external_object_type="contacts")
+    editor = hubspot_settings_url(connected_event, f"mappings/{mapping.pk}/")
+    assert "pretix_order_id" not in admin_client.get(editor).content.decode()  # HubSpot's fields are now cached
+
+    response = admin_client.post(hubspot_settings_url(connected_event, "identifier-property/"),
+                                 {"object_type": "contacts", "next": editor})
+
+    assert response.status_code == 302 and response["Location"] == editor
+    assert "pretix-order-id (pretix_order_id | string)" in admin_client.get(editor).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["https://phishing.example/", "//phishing.example/x", "/control/"])
+def test_button_never_redirects_outside_the_hubspot_settings(admin_client, connected_event, hubspot_app, target):
+    response = admin_client.post(hubspot_settings_url(connected_event, "identifier-property/"),
+                                 {"object_type": "contacts", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == hubspot_settings_url(connected_event)

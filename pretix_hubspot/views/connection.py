@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -19,7 +20,7 @@ from pretix.base.models import Event
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import conf, connections, identifier_property, oauth, oauth_state
+from .. import conf, connections, identifier_property, oauth, oauth_state, schema
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..signals import SETTINGS_PERMISSION
 
@@ -160,6 +161,16 @@ class DisconnectView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templ
 class IdentifierPropertyCreateView(EventActionView):
     """Creates the pretix-order-id property in the connected HubSpot account for contacts or deals."""
 
+    def back(self):
+        # The mapping editor offers this button too; return there, but never to a page outside this event's
+        # HubSpot settings (an open redirect would turn the button into a phishing helper).
+        target = self.request.POST.get("next", "")
+        if target.startswith(settings_url(self.request.event)) and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure(),
+        ):
+            return redirect(target)
+        return super().back()
+
     def post(self, request, *args, **kwargs):
         object_type = request.POST.get("object_type")
         labels = dict(HUBSPOT_OBJECT_TYPES)
@@ -182,6 +193,7 @@ class IdentifierPropertyCreateView(EventActionView):
 
         texts = {"property": identifier_property.PROPERTY_LABEL, "object_type": labels[object_type]}
         if outcome == identifier_property.Outcome.CREATED:
+            schema.forget(connection)  # the editor's cached field list does not know the new property yet
             request.event.log_action("pretix_hubspot.identifier_property.created", user=request.user, data={
                 "portal_id": connection.portal_id, "object_type": object_type,
                 "property": identifier_property.PROPERTY_NAME,
