@@ -31,6 +31,8 @@ NEVER_SHOWN = {
     "HubSpot did not let us read the account details (…).",
     # revoking on disconnect: caught, shown as "The access data has been deleted here, but HubSpot could not be told …"
     "HubSpot did not confirm that access was revoked (…).",
+    # the reason stored on a connection marked "Reconnect required", which the page shows without it
+    "No usable refresh token is stored.",
     # a fallback word inside "HubSpot denied access (…)"
     "missing permission",
 }
