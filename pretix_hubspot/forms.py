@@ -61,6 +61,8 @@ class MappingPropertyForm(PropertyMappingForm):
         _widen_pretix_field(self, event, pretix_model, "pretix_field", _("pretix field"), required=False)
         self.fields["external_field"].label = _("HubSpot field")
         self.fields["overwrite"].label = _("Mode")
+        # pretix's form read external_field's value, which cached a bound field with the old, untranslated label.
+        self._bound_fields_cache.pop("external_field", None)
 
 
 class MappingPropertyFormSet(PropertyMappingFormSet):
