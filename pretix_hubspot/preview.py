@@ -18,7 +18,7 @@ from pretix.base.datasync.datasync import BaseSyncError
 from pretix.base.models.datasync import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
 from pretix.control.forms.mapping import PropertyMappingForm
 
-from .models import HUBSPOT_CONTACTS, PRETIX_ORDER_POSITION
+from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER_POSITION
 from .sync import HubSpotSync, OrderOutcome, plan_writes, record_label
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value
 
@@ -309,16 +309,18 @@ class PreviewBuilder:
     def finding(self, mapping, unique):
         """How the sync looks for this mapping's records, in the order it tries."""
         id_property = mapping.external_id_field
-        ways = [_("the record remembered from this order's last transfer")]
+        ways = [_("the record ID remembered from this order's last transfer")]
         if unique or (mapping.external_object_type == HUBSPOT_CONTACTS and id_property == "email"):
             ways.append(_("the HubSpot property “{name}”").format(name=id_property))
         if mapping.external_object_type == HUBSPOT_CONTACTS and id_property != "email":
             ways.append(_("the e-mail address"))
-        text = _("Records are looked up by {ways}.").format(ways=_(", then by ").join(ways))
+        text = _("The sync looks the record up by {ways}.").format(ways=_(", then by ").join(ways))
         if unique is False:
             text += " " + _("“{name}” does not require unique values in HubSpot, so the sync cannot look records up "
                             "by it and creates a new record for every order it has not transferred before.").format(
                 name=id_property)
+        if mapping.external_object_type == HUBSPOT_DEALS:
+            text += " " + _("After writing, it associates the deal with the contacts of the same order.")
         return text
 
     def record(self, mapping, position, obj, group, definitions, how, mapping_failed):

@@ -103,6 +103,7 @@ def test_preview_of_new_records_writes_nothing(setup, order, admin_client, hubsp
     assert "Ticket 1: Conference ticket – Jane Doe" in page and "Ticket 2: Conference ticket – John Smith" in page
     assert "the sync creates it by “email” = jane.doe@example.org" in page
     assert "the sync creates it by “pretix_order_id” = PYCONF-ABC12" in page
+    assert "it associates the deal with the contacts of the same order" in page
 
     # the buyer: identifier, e-mail and invoice name, each sent into the new record
     assert row(response, 0, "pretix_order_id") == [
@@ -325,6 +326,7 @@ def test_mapping_page_previews_that_mapping(setup, order, admin_client, hubspot)
     response = admin_client.get(preview_url(setup, "abc12", mapping=contacts))
     page = text(response)
     assert "Only the mapping “Order → Contacts” is shown." in page
+    assert f'href="/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/"' in response.content.decode()
     assert "Order → Deals" not in page
     assert page.count("A new record would be created") == 1
     assert hubspot.request_count(path_prefix="/crm/v3/objects/deals") == 0

@@ -56,6 +56,9 @@ class PreviewView(EventPermissionRequiredMixin, TemplateView):
         has_mappings = event.hubspot_object_mappings.exists()
         ctx.update(code=self.code, order=self.order, mapping=self.mapping, connected=connected,
                    has_mappings=has_mappings, preview=None, not_found=bool(self.code) and self.order is None)
+        if self.mapping is not None:
+            ctx["mapping_url"] = reverse("plugins:pretix_hubspot:mappings.edit", kwargs={
+                "organizer": event.organizer.slug, "event": event.slug, "mapping": self.mapping.pk})
         if self.order is not None:
             ctx["order_url"] = reverse("control:event.order", kwargs={
                 "organizer": event.organizer.slug, "event": event.slug, "code": self.order.code})
