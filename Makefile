@@ -18,7 +18,7 @@ else
 $(error DB must be sqlite or postgres)
 endif
 
-.PHONY: all venv test localecompile localegen check-style check-migrations sandbox
+.PHONY: all venv test localecompile localegen localecheck check-style check-migrations sandbox
 
 all: localecompile
 
@@ -37,9 +37,24 @@ test: venv localecompile
 localecompile:
 	set -e; for po in pretix_hubspot/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po"; done
 
+# Extraction runs inside the package directory, so tests/, tools/ and the virtual environment are never scanned.
+# The plugin's JavaScript takes its texts from the templates, so there is no djangojs catalogue.
+MAKEMESSAGES = PRETIX_CONFIG_FILE=/dev/null DATA_DIR=$$(mktemp -d) $(abspath $(VENV))/bin/python -m pretix makemessages \
+	--add-location file --no-obsolete -l de -l de_Informal
+
 localegen: venv
-	cd pretix_hubspot && PRETIX_CONFIG_FILE=/dev/null DATA_DIR=$$(mktemp -d) ../$(VENV)/bin/python -m pretix makemessages \
-		--add-location file --ignore "tests/*" -l de -l de_Informal
+	cd pretix_hubspot && $(MAKEMESSAGES)
+
+# Fails when a string of the plugin has no German translation (or only a fuzzy one) in de or de_Informal, without
+# touching the catalogues: the extraction runs on a copy of the package.
+localecheck: venv
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp -r pretix_hubspot "$$tmp/"; \
+	(cd "$$tmp/pretix_hubspot" && $(MAKEMESSAGES) >/dev/null); \
+	for po in "$$tmp"/pretix_hubspot/locale/*/LC_MESSAGES/django.po; do \
+		msgfmt --check --statistics -o /dev/null "$$po"; \
+		missing=$$(msgattrib --no-wrap --untranslated "$$po"; msgattrib --no-wrap --only-fuzzy "$$po"); \
+		if [ -n "$$missing" ]; then echo "$${po#$$tmp/} lacks translations:"; echo "$$missing" | grep '^msgid "."'; exit 1; fi; \
+	done
 
 check-style: venv
 	$(VENV)/bin/flake8 pretix_hubspot tests
