@@ -1,5 +1,6 @@
 """
-The plugin's pages for users who chose German in pretix: formal ("de", Sie) and informal ("de-informal", du).
+The plugin's pages for users who chose German in pretix: formal ("de", Sie) and informal ("de-informal", du) — the
+settings page, the mapping editor, the export page, the preview and the plugin's box on the order page.
 
 Each page is checked for German text of every kind (title, buttons, help texts, messages after a POST) and for the
 absence of any English text of the plugin: every English string of the catalogue that has a German translation must
@@ -15,6 +16,7 @@ from django_scopes import scopes_disabled
 
 from tests.conftest import make_order
 from tests.test_mapping_editor import add_order_id_property, base_url, edit_url, editor_post, list_post, make_mapping
+from tests.test_sync_helpers import deals_mapping
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "pretix_hubspot" / "locale"
 CATALOGUES = {"de": "de", "de-informal": "de_Informal"}
@@ -217,3 +219,31 @@ def test_catalogue_is_complete_and_keeps_placeholders(locale):
             assert string.strip(), ids[0]
             assert sorted(PLACEHOLDER.findall(string)) == sorted(PLACEHOLDER.findall(ids[-1])), (ids[0], string)
             assert not address.search(string), (ids[0], string)
+
+
+@pytest.mark.django_db
+def test_preview_and_order_page_in_german(admin_client, locale, connected_event, contact_mapping, order, hubspot):
+    hubspot.add_property("deals", "pretix_order_id", "pretix-order-id", "string", "text", has_unique_value=True)
+    with scopes_disabled():
+        deals_mapping(connected_event, position=1)
+    prefix = f"/control/event/{connected_event.organizer.slug}/{connected_event.slug}/"
+
+    text = page_text(admin_client.get(prefix + f"orders/{order.code}/"))
+    assert "Zeigt, was eine Übertragung dieser Bestellung in HubSpot schreiben würde" in text
+    assert_no_english(locale, text)
+
+    response = admin_client.get(prefix + "hubspot/preview/", {"order": order.code})
+    assert response.status_code == 200
+    text = page_text(response)
+    for german in [
+        "Vorschau der HubSpot-Daten", "Bestellung ABC12", "HubSpot würde die Daten dieser Bestellung wie unten gezeigt "
+        "annehmen.", "Ein neuer Datensatz würde angelegt", "Bestellung → Kontakte", "Bestellung → Deals",
+        "HubSpot-Eigenschaft", "Aktueller Wert in HubSpot", "Wert aus pretix", "Was passiert", "(neuer Datensatz)",
+        "Setzt den Wert des neuen Datensatzes.", "Nach dem Schreiben verknüpft die Synchronisation den Deal",
+        "Die Synchronisation sucht den Datensatz über die bei der letzten Übertragung dieser Bestellung gemerkte "
+        "Datensatz-ID",
+    ]:
+        assert german in text, german
+    for english in ["Preview HubSpot data", "A new record would be created", "Order → Contacts", "What happens"]:
+        assert english not in text, english
+    assert_no_english(locale, text)
