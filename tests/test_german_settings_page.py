@@ -1,6 +1,7 @@
 """
 The plugin's pages for users who chose German in pretix: formal ("de", Sie) and informal ("de-informal", du) — the
-settings page, the mapping editor, the export page, the preview and the plugin's box on the order page.
+settings page (before and after connecting), the mapping editor, the export page, the preview, the plugin's box on the
+order page and its fields on pretix's global settings page.
 
 Each page is checked for German text of every kind (title, buttons, help texts, messages after a POST) and for the
 absence of any English text of the plugin: every English string of the catalogue that has a German translation must
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from django_scopes import scopes_disabled
+from pretix.base.models.auth import StaffSession
 
+from pretix_hubspot import conf
 from tests.conftest import make_order
 from tests.test_mapping_editor import add_order_id_property, base_url, edit_url, editor_post, list_post, make_mapping
 from tests.test_sync_helpers import deals_mapping
@@ -246,4 +249,37 @@ def test_preview_and_order_page_in_german(admin_client, locale, connected_event,
         assert german in text, german
     for english in ["Preview HubSpot data", "A new record would be created", "Order → Contacts", "What happens"]:
         assert english not in text, english
+    assert_no_english(locale, text)
+
+
+@pytest.mark.django_db
+def test_pages_before_connecting_in_german(admin_client, locale, event, user, hubspot):
+    # No HubSpot app on this server yet.
+    text = page_text(admin_client.get(base_url(event)))
+    assert "Die HubSpot-App ist auf diesem Server noch nicht eingerichtet." in text
+    assert "In der HubSpot-App muss diese Weiterleitungs-URL eingetragen sein:" in text
+    assert_no_english(locale, text)
+
+    # The administrator's side: pretix's global settings, as staff.
+    user.is_staff = True
+    user.save()
+    session = admin_client.session
+    session.save()
+    StaffSession.objects.create(user=user, session_key=session.session_key)
+    text = page_text(admin_client.get("/control/global/settings/"))
+    for german in ["HubSpot-App: Client-ID", "HubSpot-App: Client-Secret", "Zeitlimit für Anfragen an HubSpot (Sekunden)",
+                   f"Leer lassen für {conf.DEFAULTS['timeout']} Sekunden."]:
+        assert german in text, german
+    assert_no_english(locale, text)
+
+
+@pytest.mark.django_db
+def test_request_access_in_german(admin_client, locale, event, hubspot_app):
+    text = page_text(admin_client.get(base_url(event)))
+    greeting = {"de": "Verbinden Sie diese Veranstaltung mit Ihrem HubSpot-Account",
+                "de-informal": "Verbinde diese Veranstaltung mit deinem HubSpot-Account"}
+    assert greeting[locale] in text and greeting[other(locale)] not in text
+    assert "Zugriff anfordern" in text
+    assert "Nur Bestellungen, die nach dem Verbinden eingehen, werden automatisch übertragen." in text
+    assert "Request access" not in text
     assert_no_english(locale, text)
