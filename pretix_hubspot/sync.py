@@ -339,6 +339,14 @@ class HubSpotSync(OutboundSyncProvider):
                 continue
             entries = outcome.objects.setdefault(mapping.id, [])
             for position, inputs in targets:
+                if not (mapping.pretix_id_field and mapping.external_id_field):
+                    # A mapping saved on the settings page but never edited: it cannot find or name a record yet.
+                    outcome.add_error(SyncConfigError([self._message(
+                        order, mapping, None,
+                        _("The mapping has no identifier yet. Please edit it in Settings → HubSpot and choose the "
+                          "pretix field and the HubSpot property that identify a record."))]))
+                    entries.append(None)
+                    continue
                 if missing:
                     outcome.add_error(SyncConfigError([self._message(
                         order, mapping, missing[0],

@@ -106,6 +106,20 @@ def test_deleted_property_is_a_configuration_error(setup, order, hubspot):
     assert "company" in message and "Settings → HubSpot" in message
 
 
+def test_mapping_without_identifier_is_a_configuration_error_naming_the_mapping(setup, order, hubspot):
+    # Saved on the settings page ("Order → Contacts", Save) but never edited: no identifier line yet.
+    from pretix_hubspot.models import ObjectMapping
+    with scopes_disabled():
+        ObjectMapping.objects.create(event=setup, pretix_model="Order", external_object_type="contacts")
+    enqueue(order)
+    run_queue()
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    message = " ".join(failure(order)[1]["error"])
+    assert "Order → Contacts" in message and "no identifier" in message and "Settings → HubSpot" in message
+    assert hubspot.records("contacts") == []
+
+
 def test_missing_scope_is_a_configuration_error(setup, order, hubspot):
     deals_mapping(setup)
     hubspot.remove_scope(hubspot.default_portal_id, "crm.objects.deals.write")
