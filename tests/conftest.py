@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Event, Item, Order, Organizer, Question, Team, User
 from pretix.base.models.orders import InvoiceAddress
 
-pytest_plugins = ["tests.hubspot_sandbox.fixtures"]
+pytest_plugins = ["tests.hubspot_sandbox.fixtures", "tests.celery_worker.plugin"]
 
 PLUGIN = "pretix_hubspot"
 
