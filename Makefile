@@ -53,7 +53,7 @@ localecheck: venv
 	for po in "$$tmp"/pretix_hubspot/locale/*/LC_MESSAGES/django.po; do \
 		msgfmt --check --statistics -o /dev/null "$$po"; \
 		missing=$$(msgattrib --no-wrap --untranslated "$$po"; msgattrib --no-wrap --only-fuzzy "$$po"); \
-		if [ -n "$$missing" ]; then echo "$${po#$$tmp/} lacks translations:"; echo "$$missing" | grep '^msgid "."'; exit 1; fi; \
+		if [ -n "$$missing" ]; then echo "$${po#$$tmp/} lacks translations:"; echo "$$missing" | LC_ALL=C grep -a '^msgid "[^"]'; exit 1; fi; \
 	done
 
 check-style: venv
