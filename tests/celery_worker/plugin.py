@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from kombu import pools
 
-from .process import CeleryWorker, flush_broker
+from .process import CeleryWorker, WorkerFailed, flush_broker
 
 MARKER = "celery_worker"
 DESELECTED = pytest.StashKey[int]()
@@ -23,6 +23,10 @@ def database_is_shareable(database):
         return True
     name = (database.get("TEST") or {}).get("NAME") or ""
     return bool(name) and name != ":memory:" and "mode=memory" not in name
+
+
+def needs_worker(item):
+    return item.get_closest_marker(MARKER) is not None or "celery_worker" in getattr(item, "fixturenames", ())
 
 
 def pytest_configure(config):
@@ -37,9 +41,9 @@ def pytest_collection_modifyitems(config, items):
 
     if database_is_shareable(settings.DATABASES["default"]):
         return
-    deselected = [item for item in items if item.get_closest_marker(MARKER)]
+    deselected = [item for item in items if needs_worker(item)]
     if deselected:
-        items[:] = [item for item in items if not item.get_closest_marker(MARKER)]
+        items[:] = [item for item in items if not needs_worker(item)]
         config.hook.pytest_deselected(items=deselected)
         config.stash[DESELECTED] = len(deselected)
 
@@ -84,7 +88,7 @@ def publishing_to_worker(app, celery_config):
 
 
 @pytest.fixture
-def celery_worker(request, transactional_db, settings, tmp_path):
+def celery_worker(transactional_db, settings, tmp_path):
     """
     ``celery_worker(RUN_LIMIT=2, …)`` starts a worker on the test's database (optionally with other values of
     ``pretix_hubspot.tasks``' limits) and switches this process from eager tasks to the worker's broker. It asks for
@@ -118,6 +122,8 @@ class _WorkerSession:
                                    directory=self.directory / "worker", task_knobs=task_knobs)
         self.worker.start()
         config = self.worker.publisher_config
+        if any(config["tasks"][name] != value for name, value in task_knobs.items()):
+            raise WorkerFailed("The worker runs with {}, not {}".format(config["tasks"], task_knobs))
         for name, value in config["django"].items():
             setattr(self.settings, name, value)
         self.settings.HAS_CELERY = True
