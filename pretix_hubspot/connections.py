@@ -35,7 +35,6 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
     Stores the consent on the organizer's connection to that HubSpot account (creating it the first time, renewing
     its tokens otherwise) and links the event to it.
     """
-    previous = None
     with transaction.atomic():
         connection, _created = HubSpotConnection.objects.select_for_update().get_or_create(
             organizer=event.organizer, portal_id=consent.account.portal_id,
@@ -52,20 +51,7 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
         connection.needs_reconnect = False
         connection.last_refresh_error = ""
         connection.save()
-
-        event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
-        if event_connection is None:
-            event_connection = EventConnection.objects.create(event=event, connection=connection, connected_by=user)
-        elif event_connection.connection_id != connection.pk:
-            # Switched to another HubSpot account: exports start afresh from now on.
-            previous = event_connection.connection
-            event_connection.connection = connection
-            event_connection.connected_at = now()
-            event_connection.connected_by = user
-            event_connection.save()
-        # else: a reconnect of the same account keeps the original connection time (and thus the queued orders).
-
-        event.log_action("pretix_hubspot.connected", user=user, data=_log_data(connection))
+        event_connection, previous = _link_event(event, connection, user)
     if previous is not None:
         release_connection(previous, event=event, user=user)
     return event_connection
@@ -75,20 +61,31 @@ def reuse_connection(event, user, connection: HubSpotConnection) -> EventConnect
     """Links the event to an existing connection of its organizer, without asking HubSpot for consent again."""
     assert connection.organizer_id == event.organizer_id
     with transaction.atomic():
-        event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
-        previous = None
-        if event_connection is None:
-            event_connection = EventConnection.objects.create(event=event, connection=connection, connected_by=user)
-        elif event_connection.connection_id != connection.pk:
-            previous = event_connection.connection
-            event_connection.connection = connection
-            event_connection.connected_at = now()
-            event_connection.connected_by = user
-            event_connection.save()
-        event.log_action("pretix_hubspot.connected", user=user, data=_log_data(connection))
+        event_connection, previous = _link_event(event, connection, user)
     if previous is not None:
         release_connection(previous, event=event, user=user)
     return event_connection
+
+
+def _link_event(event, connection, user):
+    """
+    Points the event at the connection and logs it. Returns ``(event connection, connection it used before)``;
+    the latter is None unless the event switched HubSpot accounts and the old connection may now be released.
+    """
+    previous = None
+    event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
+    if event_connection is None:
+        event_connection = EventConnection.objects.create(event=event, connection=connection, connected_by=user)
+    elif event_connection.connection_id != connection.pk:
+        # Switched to another HubSpot account: exports start afresh from now on.
+        previous = event_connection.connection
+        event_connection.connection = connection
+        event_connection.connected_at = now()
+        event_connection.connected_by = user
+        event_connection.save()
+    # else: a reconnect of the same account keeps the original connection time (and thus the queued orders).
+    event.log_action("pretix_hubspot.connected", user=user, data=_log_data(connection))
+    return event_connection, previous
 
 
 @dataclass
