@@ -1,10 +1,19 @@
-"""Signal receivers only: navigation, order triggers, event copy, log entry types."""
+"""Signal receivers only: navigation, global settings, order triggers, event copy, order page, log entry types."""
+from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
-from pretix.control.signals import nav_event_settings
+from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types
+from pretix.base.models import OrderRefund
+from pretix.base.signals import (
+    event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
+    order_paid, order_placed, order_reactivated, register_global_settings,
+)
+from pretix.control.signals import nav_event_settings, order_info
 
-SETTINGS_PERMISSION = "event.settings.general:write"
+from .models import HUBSPOT_OBJECT_TYPES, EventConnection, ObjectMapping
+from .permissions import ORDERS_PERMISSION, SETTINGS_PERMISSION
 
 
 @receiver(nav_event_settings, dispatch_uid="pretix_hubspot_nav_settings")
@@ -23,10 +32,6 @@ def navbar_settings(sender, request, **kwargs):
 
 
 # --- Object mappings: log entries and event copy ---------------------------------------------------------------------
-from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types  # noqa: E402
-from pretix.base.signals import event_copy_data  # noqa: E402
-
-from .models import ObjectMapping  # noqa: E402
 
 
 @log_entry_types.new_from_dict({
@@ -63,12 +68,6 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
 
 
 # --- Sync: order triggers -------------------------------------------------------------------------------------------
-from django.db.models.signals import post_save  # noqa: E402
-from pretix.base.models import OrderRefund  # noqa: E402
-from pretix.base.signals import (  # noqa: E402
-    order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified, order_paid,
-    order_placed, order_reactivated,
-)
 
 ORDER_TRIGGERS = {
     order_placed: "order_placed",
@@ -110,8 +109,6 @@ def queue_on_refund(sender, instance, **kwargs):
 
 
 # --- Connection: global settings and log entries --------------------------------------------------------------------
-from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types  # noqa: E402
-from pretix.base.signals import register_global_settings  # noqa: E402
 
 
 @receiver(register_global_settings, dispatch_uid="pretix_hubspot_global_settings")
@@ -135,8 +132,6 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the HubSpot account id and domain, never a token and nothing about a person.
 
     def display(self, logentry, data):
-        from .models import HUBSPOT_OBJECT_TYPES
-
         if data.get("object_type"):
             # stored as HubSpot's identifier ("contacts"), shown in the user's language
             data = {**data, "object_type": str(dict(HUBSPOT_OBJECT_TYPES).get(data["object_type"], data["object_type"]))}
@@ -159,14 +154,11 @@ class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
 
 
 # --- Preview: the order page's "Preview HubSpot data" box -----------------------------------------------------------
-from django.template.loader import render_to_string  # noqa: E402
-from pretix.control.signals import order_info  # noqa: E402
 
 
 @receiver(order_info, dispatch_uid="pretix_hubspot_preview_order_info")
 def preview_order_info(sender, order, request, **kwargs):
-    from .models import EventConnection
-    from .views.preview import ORDERS_PERMISSION, preview_url
+    from .views.preview import preview_url
 
     if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
         return ""

@@ -22,7 +22,7 @@ from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import conf, connections, identifier_property, oauth, oauth_state, schema
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
-from ..signals import SETTINGS_PERMISSION
+from ..permissions import SETTINGS_PERMISSION
 
 logger = logging.getLogger(__name__)
 

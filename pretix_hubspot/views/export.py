@@ -18,7 +18,8 @@ from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import export
 from ..models import EventConnection, OrderExport
-from ..signals import SETTINGS_PERMISSION
+from ..permissions import SETTINGS_PERMISSION
+from .connection import settings_url
 
 # Each shown run costs a few queries over its selection, so the page shows the latest few only.
 RECENT_EXPORTS = 5
@@ -74,10 +75,6 @@ def describe_selection(event, filters: dict) -> str:
         item = event.items.filter(pk=filters["item"]).first()
         parts.append(str(_("containing {product}")).format(product=item.name if item else "#{}".format(filters["item"])))
     return ", ".join(parts)
-
-
-def settings_url(event) -> str:
-    return reverse("plugins:pretix_hubspot:settings", kwargs={"organizer": event.organizer.slug, "event": event.slug})
 
 
 def export_url(event) -> str:

@@ -17,19 +17,15 @@ from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import schema as hubspot_schema
 from ..forms import IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for
-from ..signals import SETTINGS_PERMISSION
+from ..permissions import SETTINGS_PERMISSION
 from ..starter_sets import ORDER_ID_PROPERTY, build_initial, get_starter_set
 from ..validation import IDENTIFIER, validate_mapping
-from .connection import SettingsView
+from .connection import SettingsView, settings_url
 
 STORED_KEYS = ("pretix_field", "external_field", "value_map", "overwrite")
 LOG_CREATED = "pretix_hubspot.mapping.created"
 LOG_CHANGED = "pretix_hubspot.mapping.changed"
 LOG_DELETED = "pretix_hubspot.mapping.deleted"
-
-
-def settings_url(event):
-    return reverse("plugins:pretix_hubspot:settings", kwargs={"organizer": event.organizer.slug, "event": event.slug})
 
 
 def edit_url(mapping):

@@ -10,10 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 
+from ..permissions import ORDERS_PERMISSION
 from ..preview import preview_order
 from ..schema import connection_for_event
-
-ORDERS_PERMISSION = "event.orders:read"
 
 
 def preview_url(event, order=None, mapping=None):
