@@ -6,8 +6,9 @@ import pytest
 from django.utils import translation
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
-from pretix.base.models import Event, Item, Order, Organizer, Question, Team, User
-from pretix.base.models.orders import InvoiceAddress
+from pretix.base.models import Event, Item, Organizer, Question, Team, User
+
+from tests.helpers import hubspot_settings_url, make_order
 
 pytest_plugins = ["tests.hubspot_sandbox.fixtures", "tests.celery_worker.plugin"]
 
@@ -101,30 +102,6 @@ def readonly_client(client, readonly_user):
     return client
 
 
-def make_order(event, item, *, code, email, attendees=(), status=Order.STATUS_PAID, invoice=None, question=None,
-               answer=None, placed=None):
-    """An order with one position per attendee (name, e-mail) and an optional invoice address."""
-    placed = placed or now()
-    total = item.default_price * max(len(attendees), 1)
-    order = Order.objects.create(
-        code=code, event=event, email=email, status=status, locale="en", datetime=placed,
-        expires=placed + timedelta(days=10), total=total,
-        sales_channel=event.organizer.sales_channels.get(identifier="web"),
-    )
-    for i, (name, attendee_email) in enumerate(attendees or [(None, None)], start=1):
-        pos = order.positions.create(
-            item=item, variation=None, price=item.default_price, positionid=i,
-            attendee_name_parts={"_scheme": "given_family", "given_name": name.split()[0],
-                                 "family_name": name.split()[-1]} if name else {},
-            attendee_email=attendee_email,
-        )
-        if question is not None and answer is not None:
-            pos.answers.create(question=question, answer=answer)
-    if invoice:
-        InvoiceAddress.objects.create(order=order, **invoice)
-    return order
-
-
 @pytest.fixture
 def order(event, item, question):
     return make_order(
@@ -182,10 +159,6 @@ def allow_http_to_local_hubspot(settings):
     settings.ALLOW_HTTP_TO_PRIVATE_NETWORKS = True
 
 
-def hubspot_settings_url(event, action=""):
-    return f"/control/event/{event.organizer.slug}/{event.slug}/hubspot/{action}"
-
-
 @pytest.fixture
 def connect_via_hubspot(hubspot_app):
     """
@@ -227,3 +200,12 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def site_on_live_server(settings, live_server):
+    # HubSpot redirects back to the URL pretix builds from SITE_URL; here that is the live test server.
+    settings.SITE_URL = live_server.url
+    # pretix's test settings skip compiling its SCSS; a person looks at styled pages, so the browser gets them too.
+    settings.COMPRESS_PRECOMPILERS = settings.COMPRESS_PRECOMPILERS_ORIGINAL
+    return live_server.url

@@ -13,8 +13,8 @@ from django_scopes import scopes_disabled
 from pretix.base.services.datasync import periodic_sync_all
 
 from pretix_hubspot import tasks
-from tests.conftest import make_order
-from tests.test_sync_helpers import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, queue_rows
+from tests.helpers import make_order
+from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, queue_rows
 
 pytestmark = pytest.mark.celery_worker
 

@@ -3,7 +3,7 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from tests.conftest import hubspot_settings_url
+from tests.helpers import hubspot_settings_url
 
 
 def create(client, event, object_type):

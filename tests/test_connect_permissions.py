@@ -3,7 +3,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.conftest import hubspot_settings_url
+from tests.helpers import hubspot_settings_url
 
 
 @pytest.mark.django_db

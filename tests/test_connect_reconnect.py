@@ -8,8 +8,8 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from tests.conftest import hubspot_settings_url
-from tests.test_sync_helpers import (
+from tests.helpers import hubspot_settings_url
+from tests.helpers.sync import (
     add_identifier_properties, contacts_mapping, enqueue, fast_client, queue_rows, records_by, run_queue,
 )
 

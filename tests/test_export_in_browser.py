@@ -13,9 +13,9 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 from pretix.base.models import Order
 
-from tests.conftest import make_order
-from tests.test_guide_in_browser import site_on_live_server, snapshot  # noqa: F401 (fixture)
-from tests.test_sync_helpers import add_identifier_properties, contacts_mapping, deals_mapping, run_queue
+from tests.helpers import make_order
+from tests.helpers.browser import snapshot
+from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, run_queue
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,33 +5,14 @@ active", edit the first object mapping, and see the transferred order on the ord
 
 Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (README's pictures come from there).
 """
-import os
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import EventConnection
-from tests.conftest import make_order
-
-SCREENSHOTS = os.environ.get("PRETIX_HUBSPOT_SCREENSHOTS")
-
-
-def snapshot(page, name):
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def site_on_live_server(settings, live_server):
-    # HubSpot redirects back to the URL pretix builds from SITE_URL; here that is the live test server.
-    settings.SITE_URL = live_server.url
-    # pretix's test settings skip compiling its SCSS; a person looks at styled pages, so the browser gets them too.
-    settings.COMPRESS_PRECOMPILERS = settings.COMPRESS_PRECOMPILERS_ORIGINAL
-    return live_server.url
+from tests.helpers import make_order
+from tests.helpers.browser import snapshot
 
 
 @pytest.mark.django_db(transaction=True)

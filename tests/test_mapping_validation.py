@@ -4,7 +4,7 @@ import json
 import pytest
 from pretix.base.models.datasync import MODE_APPEND_LIST
 
-from tests.test_mapping_editor import (
+from tests.helpers.mappings import (
     DEAL_STAGE_MAP, add_order_id_property, edit_url, editor_post, make_mapping, messages_of,
 )
 

@@ -1,34 +1,18 @@
 """The value-mapping dialog in a real browser: pretix ships the button, the plugin ships the dialog and its script."""
 import json
 import re
-import shutil
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.test_mapping_editor import add_order_id_property, make_mapping
+from tests.helpers.mappings import add_order_id_property, make_mapping
 
 # Bootstrap marks an open dialog with the class "in".
 OPEN = re.compile(r"(^|\s)in(\s|$)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def shown(locator):
     return "hidden" not in (locator.get_attribute("class") or "").split()
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test's own database calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not CHROMIUM:
-        pytest.fail("Chromium is needed for the page tests (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

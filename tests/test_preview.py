@@ -12,8 +12,8 @@ from pretix.base.models import Team, User
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
 from pretix_hubspot.models import EventConnection
-from tests.conftest import make_order
-from tests.test_sync_helpers import (
+from tests.helpers import make_order
+from tests.helpers.sync import (
     add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions,
     prop, queue_rows, results, run_queue,
 )

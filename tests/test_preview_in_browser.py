@@ -9,9 +9,9 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from tests.conftest import make_order
-from tests.test_guide_in_browser import snapshot
-from tests.test_sync_helpers import add_identifier_properties, contacts_mapping, deals_mapping, prop
+from tests.helpers import make_order
+from tests.helpers.browser import snapshot
+from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, prop
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from tests.conftest import make_order
-from tests.test_sync_helpers import (
+from tests.helpers import make_order
+from tests.helpers.sync import (
     add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions, prop, queue_rows,
     records_by, results, run_queue,
 )

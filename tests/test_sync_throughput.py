@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 
 from pretix_hubspot import tasks
 from pretix_hubspot.ratelimit import PortalRateLimiter
-from tests.conftest import make_order
-from tests.test_sync_helpers import (
+from tests.helpers import make_order
+from tests.helpers.sync import (
     add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, queue_rows, run_queue,
 )
 

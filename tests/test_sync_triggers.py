@@ -12,8 +12,8 @@ from pretix.base.signals import (
 )
 
 from pretix_hubspot.models import EventConnection
-from tests.conftest import make_order
-from tests.test_sync_helpers import (
+from tests.helpers import make_order
+from tests.helpers.sync import (
     add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, queue_rows, results, run_queue,
 )
 

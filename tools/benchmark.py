@@ -50,8 +50,8 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
 
     from pretix_hubspot import ratelimit
     from pretix_hubspot.sync import HubSpotSync
-    from tests.conftest import make_order
-    from tests.test_sync_helpers import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
+    from tests.helpers import make_order
+    from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
 
     count = ORDERS
     # One info line per synced order would drown the figures.
