@@ -200,6 +200,10 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # While Playwright's event loop runs, Django keeps database connections per asyncio context, so the
+            # ones the test opened are invisible to the test-database teardown: close them here, in that context.
+            from django.db import connections
+            connections.close_all()
 
 
 @pytest.fixture
