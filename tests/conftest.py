@@ -143,6 +143,15 @@ def connection(organizer, user, hubspot_app):
 
 
 @pytest.fixture
+def sync_event(connected_event, hubspot_app, monkeypatch):
+    """A connected event ready to sync: pretix-order-id exists in HubSpot, and retries and waits are short."""
+    from tests.helpers.sync import add_identifier_properties, fast_client
+    fast_client(monkeypatch)
+    add_identifier_properties(hubspot_app)
+    return connected_event
+
+
+@pytest.fixture
 def connected_event(event, connection, user):
     """The event, connected to HubSpot (an hour ago, so orders placed in the test count as new)."""
     from pretix_hubspot.models import EventConnection

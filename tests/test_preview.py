@@ -14,20 +14,12 @@ from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 from pretix_hubspot.models import EventConnection
 from tests.helpers import make_order
 from tests.helpers.sync import (
-    add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions,
-    prop, queue_rows, results, run_queue,
+    attendee_mapping, contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue,
 )
 
 pytestmark = pytest.mark.django_db
 
 READ_PATHS = re.compile(r"/batch/read$|/search$")
-
-
-@pytest.fixture
-def setup(connected_event, hubspot_app, monkeypatch):
-    fast_client(monkeypatch)
-    add_identifier_properties(hubspot_app)
-    return connected_event
 
 
 def preview_url(event, code=None, mapping=None):
@@ -86,13 +78,13 @@ def nothing_recorded(order):
 
 # --- new records ---------------------------------------------------------------------------------------------------
 
-def test_preview_of_new_records_writes_nothing(setup, order, admin_client, hubspot):
-    contacts_mapping(setup)
-    attendee_mapping(setup)
-    deals_mapping(setup)
+def test_preview_of_new_records_writes_nothing(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event)
+    attendee_mapping(sync_event)
+    deals_mapping(sync_event)
     hubspot.request_log.clear()
 
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     page = text(response)
     assert "Preview HubSpot data" in page and "Order ABC12" in page
@@ -124,9 +116,9 @@ def test_preview_of_new_records_writes_nothing(setup, order, admin_client, hubsp
     nothing_recorded(order)
 
 
-def test_empty_values_and_missing_identifier(setup, event, item, admin_client, hubspot):
-    attendee_mapping(setup)
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
+def test_empty_values_and_missing_identifier(sync_event, event, item, admin_client, hubspot):
+    attendee_mapping(sync_event)
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
     with scopes_disabled():
         order = make_order(event, item, code="NOMAIL", email="buyer@example.org",
                            attendees=[("Ann Lee", "ann@example.org"), ("Bob Roe", None)])
@@ -142,15 +134,15 @@ def test_empty_values_and_missing_identifier(setup, event, item, admin_client, h
 
 # --- existing records ----------------------------------------------------------------------------------------------
 
-def test_preview_of_records_hubspot_has_and_what_each_mode_does(setup, order, admin_client, hubspot):
-    contacts_mapping(setup, identifier=("email", "email"), properties=[
+def test_preview_of_records_hubspot_has_and_what_each_mode_does(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event, identifier=("email", "email"), properties=[
         prop("invoice_address_name_given_name", "firstname", "overwrite"),
         prop("invoice_address_name_family_name", "lastname", "if_empty"),
         prop("invoice_address_company", "company", "if_new"),
         prop("invoice_address_city", "city", "if_empty"),
         prop("order_code", "message", "append"),
     ])
-    deals_mapping(setup)
+    deals_mapping(sync_event)
     contact_id = hubspot.add_record("contacts", {
         "email": "Jane.Doe@example.org", "firstname": "Janet", "lastname": "Doe-Miller", "company": "Acme",
         "message": "XYZ99",
@@ -159,7 +151,7 @@ def test_preview_of_records_hubspot_has_and_what_each_mode_does(setup, order, ad
                                            "amount": "240", "dealstage": "appointmentscheduled"})
     hubspot.request_log.clear()
 
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     page = text(response)
     assert page.count("The record would be updated") == 2
@@ -199,15 +191,15 @@ def test_preview_of_records_hubspot_has_and_what_each_mode_does(setup, order, ad
     assert len(hubspot.records("contacts")) == 1 and len(hubspot.records("deals")) == 1
 
 
-def test_after_a_transfer_the_remembered_records_are_up_to_date(setup, order, admin_client, hubspot):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_after_a_transfer_the_remembered_records_are_up_to_date(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     enqueue(order)
     run_queue()
     contact_result, deal_result = results(order)
     hubspot.request_log.clear()
 
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     page = text(response)
     assert page.count("Up to date: nothing would be sent") == 2
     assert "Found by the record ID remembered from this order's last transfer." in page
@@ -221,8 +213,8 @@ def test_after_a_transfer_the_remembered_records_are_up_to_date(setup, order, ad
 
 # --- errors --------------------------------------------------------------------------------------------------------
 
-def test_invalid_email_shows_first_and_the_sync_fails_on_it(setup, event, item, admin_client, hubspot):
-    contacts_mapping(setup)
+def test_invalid_email_shows_first_and_the_sync_fails_on_it(sync_event, event, item, admin_client, hubspot):
+    contacts_mapping(sync_event)
     with scopes_disabled():
         bad = make_order(event, item, code="BAD11", email="not-an-email@")
     response = admin_client.get(preview_url(event, bad.code))
@@ -241,9 +233,9 @@ def test_invalid_email_shows_first_and_the_sync_fails_on_it(setup, event, item, 
     assert queued.need_manual_retry == "permanent"
 
 
-def test_unknown_enumeration_option(setup, order, admin_client, hubspot):
-    deals_mapping(setup, properties=[prop("event_order_code", "dealname"), prop("order_code", "dealstage")])
-    response = admin_client.get(preview_url(setup, order.code))
+def test_unknown_enumeration_option(sync_event, order, admin_client, hubspot):
+    deals_mapping(sync_event, properties=[prop("event_order_code", "dealname"), prop("order_code", "dealstage")])
+    response = admin_client.get(preview_url(sync_event, order.code))
     summary = section(response, "data-hubspot-preview-errors")
     assert 'HubSpot field "Deal Stage (dealstage)": “ABC12” is not one of the options of this property in HubSpot' \
         in summary
@@ -251,11 +243,11 @@ def test_unknown_enumeration_option(setup, order, admin_client, hubspot):
     assert writes(hubspot) == []
 
 
-def test_deleted_property_is_shown_for_its_mapping(setup, order, admin_client, hubspot):
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
-    deals_mapping(setup)
+def test_deleted_property_is_shown_for_its_mapping(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
+    deals_mapping(sync_event)
     hubspot.delete_property("contacts", "company")
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     summary = section(response, "data-hubspot-preview-errors")
     assert 'mapping "Order → Contacts", HubSpot field "company": HubSpot has no such property (any more).' in summary
     # the other mapping is still previewed
@@ -263,11 +255,11 @@ def test_deleted_property_is_shown_for_its_mapping(setup, order, admin_client, h
     assert writes(hubspot) == []
 
 
-def test_revoked_connection_is_an_error_for_every_mapping(setup, order, admin_client, hubspot, connection):
-    contacts_mapping(setup)
+def test_revoked_connection_is_an_error_for_every_mapping(sync_event, order, admin_client, hubspot, connection):
+    contacts_mapping(sync_event)
     hubspot.revoke_refresh_token(connection.refresh_token)
     hubspot.expire_access_tokens()
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     page = text(response)
     assert "A transfer of this order would fail:" in page and "Settings → HubSpot" in page
@@ -302,28 +294,28 @@ def test_values_checked_as_hubspot_checks_them():
 
 # --- where it is reached, and who may see it -----------------------------------------------------------------------
 
-def test_order_page_links_to_the_preview(setup, order, admin_client, readonly_client):
-    contacts_mapping(setup)
-    page = admin_client.get(order_url(setup, order)).content.decode()
+def test_order_page_links_to_the_preview(sync_event, order, admin_client, readonly_client):
+    contacts_mapping(sync_event)
+    page = admin_client.get(order_url(sync_event, order)).content.decode()
     assert "Preview HubSpot data" in page
-    assert f'href="{preview_url(setup, order.code)}"' in page
-    assert "Preview HubSpot data" in readonly_client.get(order_url(setup, order)).content.decode()
+    assert f'href="{preview_url(sync_event, order.code)}"' in page
+    assert "Preview HubSpot data" in readonly_client.get(order_url(sync_event, order)).content.decode()
 
 
 def test_no_preview_link_without_connection_or_mappings(event, order, admin_client, hubspot_app):
     assert "Preview HubSpot data" not in admin_client.get(order_url(event, order)).content.decode()
 
 
-def test_mapping_page_previews_that_mapping(setup, order, admin_client, hubspot):
-    contacts = contacts_mapping(setup)
-    deals_mapping(setup)
+def test_mapping_page_previews_that_mapping(sync_event, order, admin_client, hubspot):
+    contacts = contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     edit = admin_client.get(f"/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/").content.decode()
     assert "Preview HubSpot data for order" in edit
     assert 'action="/control/event/techevents/pyconf/hubspot/preview/"' in edit
     assert f'name="mapping" value="{contacts.pk}"' in edit
 
     hubspot.request_log.clear()
-    response = admin_client.get(preview_url(setup, "abc12", mapping=contacts))
+    response = admin_client.get(preview_url(sync_event, "abc12", mapping=contacts))
     page = text(response)
     assert "Only the mapping “Order → Contacts” is shown." in page
     assert f'href="/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/"' in response.content.decode()
@@ -333,15 +325,15 @@ def test_mapping_page_previews_that_mapping(setup, order, admin_client, hubspot)
     assert writes(hubspot) == []
 
 
-def test_readonly_user_may_preview(setup, order, readonly_client, hubspot):
-    contacts_mapping(setup)
-    response = readonly_client.get(preview_url(setup, order.code))
+def test_readonly_user_may_preview(sync_event, order, readonly_client, hubspot):
+    contacts_mapping(sync_event)
+    response = readonly_client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     assert "A new record would be created" in text(response)
 
 
-def test_user_without_order_permission_may_not(setup, organizer, order, client, hubspot):
-    contacts_mapping(setup)
+def test_user_without_order_permission_may_not(sync_event, organizer, order, client, hubspot):
+    contacts_mapping(sync_event)
     with scopes_disabled():
         u = User.objects.create_user("settings@techevents.example", "Password-2027-xyz")
         t = Team.objects.create(organizer=organizer, name="Settings only", all_events=True,
@@ -349,44 +341,44 @@ def test_user_without_order_permission_may_not(setup, organizer, order, client, 
         t.members.add(u)
     client.force_login(u)
     hubspot.request_log.clear()
-    assert client.get(preview_url(setup, order.code)).status_code == 403
+    assert client.get(preview_url(sync_event, order.code)).status_code == 403
     assert hubspot.request_log == []
-    assert "Preview HubSpot data" not in client.get(order_url(setup, order)).content.decode()
+    assert "Preview HubSpot data" not in client.get(order_url(sync_event, order)).content.decode()
 
 
-def test_anonymous_is_sent_to_login(setup, order, client):
-    response = client.get(preview_url(setup, order.code))
+def test_anonymous_is_sent_to_login(sync_event, order, client):
+    response = client.get(preview_url(sync_event, order.code))
     assert response.status_code == 302 and "/control/login" in response["Location"]
 
 
-def test_preview_changes_nothing_and_takes_no_post(setup, order, admin_client, hubspot):
-    contacts_mapping(setup)
-    assert admin_client.post(preview_url(setup, order.code)).status_code == 405
+def test_preview_changes_nothing_and_takes_no_post(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event)
+    assert admin_client.post(preview_url(sync_event, order.code)).status_code == 405
     assert hubspot.records("contacts") == []
 
 
-def test_not_connected_and_unknown_orders(setup, order, admin_client, hubspot):
-    contacts_mapping(setup)
-    page = text(admin_client.get(preview_url(setup, "NOPE9")))
+def test_not_connected_and_unknown_orders(sync_event, order, admin_client, hubspot):
+    contacts_mapping(sync_event)
+    page = text(admin_client.get(preview_url(sync_event, "NOPE9")))
     assert "There is no order with the code “NOPE9” in this event." in page
     with scopes_disabled():
-        EventConnection.objects.filter(event=setup).delete()
+        EventConnection.objects.filter(event=sync_event).delete()
     hubspot.request_log.clear()
-    page = text(admin_client.get(preview_url(setup, order.code)))
+    page = text(admin_client.get(preview_url(sync_event, order.code)))
     assert "This event is not connected to HubSpot." in page
     assert hubspot.request_log == []
 
 
-def test_preview_waits_for_the_shared_rate_limit(setup, order, admin_client, hubspot, monkeypatch):
+def test_preview_waits_for_the_shared_rate_limit(sync_event, order, admin_client, hubspot, monkeypatch):
     """The preview's requests count against the account's budget like the sync's: with 2 per second it waits."""
     from pretix_hubspot import ratelimit
     monkeypatch.setattr(ratelimit, "HUBSPOT_OAUTH_LIMIT", 2)
     monkeypatch.setattr(ratelimit, "HUBSPOT_OAUTH_INTERVAL", 1.0)
-    contacts_mapping(setup)
-    deals_mapping(setup)
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     hubspot.request_log.clear()
     started = time.monotonic()
-    response = admin_client.get(preview_url(setup, order.code))
+    response = admin_client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     requests = hubspot.request_count()
     assert requests >= 5  # properties of two object types, the batch reads of two mappings

@@ -4,18 +4,10 @@ from django_scopes import scopes_disabled
 
 from tests.helpers import make_order
 from tests.helpers.sync import (
-    add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions, prop, queue_rows,
-    records_by, results, run_queue,
+    contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def setup(connected_event, hubspot_app, monkeypatch):
-    fast_client(monkeypatch)
-    add_identifier_properties(hubspot_app)
-    return connected_event
 
 
 def failure(order):
@@ -23,8 +15,8 @@ def failure(order):
     return entries[-1] if entries else (None, None)
 
 
-def test_temporary_error_is_retried_later_with_backoff(setup, order, hubspot):
-    contacts_mapping(setup)
+def test_temporary_error_is_retried_later_with_backoff(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
     hubspot.fail_next(20, 503, path_prefix="/crm/v3/objects/contacts/batch")
     enqueue(order)
     run_queue()
@@ -36,8 +28,8 @@ def test_temporary_error_is_retried_later_with_backoff(setup, order, hubspot):
     assert hubspot.records("contacts") == []
 
 
-def test_temporary_5xx_is_retried_within_the_run(setup, order, hubspot):
-    contacts_mapping(setup)
+def test_temporary_5xx_is_retried_within_the_run(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
     hubspot.fail_next(1, 502, path_prefix="/crm/v3/objects/contacts/batch/upsert")
     enqueue(order)
     run_queue()
@@ -45,10 +37,10 @@ def test_temporary_5xx_is_retried_within_the_run(setup, order, hubspot):
     assert len(hubspot.records("contacts")) == 1
 
 
-def test_timeout_is_a_temporary_error(setup, order, hubspot, settings):
+def test_timeout_is_a_temporary_error(sync_event, order, hubspot, settings):
     from pretix.base.settings import GlobalSettingsObject
     GlobalSettingsObject().settings.set("hubspot_timeout", "0.5")
-    contacts_mapping(setup)
+    contacts_mapping(sync_event)
     hubspot.fail_next(20, "timeout", path_prefix="/crm/v3/objects/contacts/batch/read")
     enqueue(order)
     run_queue()
@@ -56,8 +48,8 @@ def test_timeout_is_a_temporary_error(setup, order, hubspot, settings):
     assert row.failed_attempts == 1 and row.need_manual_retry is None
 
 
-def test_invalid_value_is_a_permanent_error_naming_order_mapping_and_field(setup, order, hubspot):
-    deals_mapping(setup, properties=[prop("event_order_code", "dealname"), prop("order_code", "dealstage")])
+def test_invalid_value_is_a_permanent_error_naming_order_mapping_and_field(sync_event, order, hubspot):
+    deals_mapping(sync_event, properties=[prop("event_order_code", "dealname"), prop("order_code", "dealstage")])
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)
@@ -72,9 +64,9 @@ def test_invalid_value_is_a_permanent_error_naming_order_mapping_and_field(setup
     assert "Bearer" not in data["full_message"] and "access_token" not in data["full_message"]
 
 
-def test_one_invalid_email_in_a_batch_fails_only_that_order(setup, event, item, hubspot):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_one_invalid_email_in_a_batch_fails_only_that_order(sync_event, event, item, hubspot):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     with scopes_disabled():
         orders = [make_order(event, item, code=f"GOOD{i}", email=f"buyer{i}@example.org") for i in range(5)]
         bad = make_order(event, item, code="BAD11", email="not-an-email@")
@@ -95,8 +87,8 @@ def test_one_invalid_email_in_a_batch_fails_only_that_order(setup, event, item, 
     assert len(hubspot.records("deals")) == 6
 
 
-def test_deleted_property_is_a_configuration_error(setup, order, hubspot):
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
+def test_deleted_property_is_a_configuration_error(sync_event, order, hubspot):
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company")])
     hubspot.delete_property("contacts", "company")
     enqueue(order)
     run_queue()
@@ -106,11 +98,11 @@ def test_deleted_property_is_a_configuration_error(setup, order, hubspot):
     assert "company" in message and "Settings → HubSpot" in message
 
 
-def test_mapping_without_identifier_is_a_configuration_error_naming_the_mapping(setup, order, hubspot):
+def test_mapping_without_identifier_is_a_configuration_error_naming_the_mapping(sync_event, order, hubspot):
     # Saved on the settings page ("Order → Contacts", Save) but never edited: no identifier line yet.
     from pretix_hubspot.models import ObjectMapping
     with scopes_disabled():
-        ObjectMapping.objects.create(event=setup, pretix_model="Order", external_object_type="contacts")
+        ObjectMapping.objects.create(event=sync_event, pretix_model="Order", external_object_type="contacts")
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)
@@ -120,8 +112,8 @@ def test_mapping_without_identifier_is_a_configuration_error_naming_the_mapping(
     assert hubspot.records("contacts") == []
 
 
-def test_missing_scope_is_a_configuration_error(setup, order, hubspot):
-    deals_mapping(setup)
+def test_missing_scope_is_a_configuration_error(sync_event, order, hubspot):
+    deals_mapping(sync_event)
     hubspot.remove_scope(hubspot.default_portal_id, "crm.objects.deals.write")
     enqueue(order)
     run_queue()
@@ -130,8 +122,8 @@ def test_missing_scope_is_a_configuration_error(setup, order, hubspot):
     assert "reconnect" in " ".join(failure(order)[1]["error"]).lower()
 
 
-def test_revoked_connection_is_a_configuration_error(setup, order, hubspot, connection):
-    contacts_mapping(setup)
+def test_revoked_connection_is_a_configuration_error(sync_event, order, hubspot, connection):
+    contacts_mapping(sync_event)
     hubspot.revoke_refresh_token(connection.refresh_token)
     hubspot.expire_access_tokens()
     enqueue(order)
@@ -143,9 +135,9 @@ def test_revoked_connection_is_a_configuration_error(setup, order, hubspot, conn
     assert connection.refresh_token not in failure(order)[1]["full_message"]
 
 
-def test_token_refresh_in_the_middle_of_a_run(setup, order, hubspot, connection):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_token_refresh_in_the_middle_of_a_run(sync_event, order, hubspot, connection):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     # HubSpot no longer accepts the access token we hold (401 EXPIRED_AUTHENTICATION) although it looks valid to us.
     enqueue(order)
     old_token = connection.access_token
@@ -157,8 +149,8 @@ def test_token_refresh_in_the_middle_of_a_run(setup, order, hubspot, connection)
     assert connection.access_token != old_token
 
 
-def test_rate_limit_429_waits_and_is_not_a_failed_attempt(setup, order, hubspot):
-    contacts_mapping(setup)
+def test_rate_limit_429_waits_and_is_not_a_failed_attempt(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
     hubspot.fail_next(2, 429, path_prefix="/crm/v3/objects/contacts/batch/read")
     enqueue(order)
     run_queue()
@@ -166,10 +158,10 @@ def test_rate_limit_429_waits_and_is_not_a_failed_attempt(setup, order, hubspot)
     assert len(hubspot.records("contacts")) == 1
 
 
-def test_rate_limit_longer_than_a_run_reschedules_without_counting(setup, order, hubspot, monkeypatch):
+def test_rate_limit_longer_than_a_run_reschedules_without_counting(sync_event, order, hubspot, monkeypatch):
     from pretix_hubspot.client import HubSpotApi
     monkeypatch.setattr(HubSpotApi, "max_rate_limit_wait", 0)
-    contacts_mapping(setup)
+    contacts_mapping(sync_event)
     hubspot.fail_next(5, 429, path_prefix="/crm/v3/objects/contacts/batch/read")
     enqueue(order)
     run_queue()
@@ -189,11 +181,11 @@ def test_not_connected_event_is_a_configuration_error(event, order, hubspot_app)
     assert hubspot_app.request_count(path_prefix="/crm") == 0
 
 
-def test_plugin_disabled_drops_the_queue_without_requests(setup, order, hubspot):
-    contacts_mapping(setup)
+def test_plugin_disabled_drops_the_queue_without_requests(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
     enqueue(order)
-    setup.disable_plugin("pretix_hubspot")
-    setup.save()
+    sync_event.disable_plugin("pretix_hubspot")
+    sync_event.save()
     run_queue()
     assert queue_rows(order) == []
     assert hubspot.request_count(path_prefix="/crm") == 0

@@ -5,23 +5,16 @@ from pretix.base.models import Order
 
 from tests.helpers import make_order
 from tests.helpers.sync import (
-    add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, enqueue, fast_client, log_actions,
-    prop, queue_rows, records_by, results, run_queue,
+    attendee_mapping, contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results,
+    run_queue,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def setup(connected_event, hubspot_app, monkeypatch):
-    fast_client(monkeypatch)
-    add_identifier_properties(hubspot_app)
-    return connected_event
-
-
-def test_first_export_creates_contact_deal_and_association(setup, order, hubspot):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_first_export_creates_contact_deal_and_association(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     enqueue(order)
     run_queue()
 
@@ -47,9 +40,9 @@ def test_first_export_creates_contact_deal_and_association(setup, order, hubspot
     assert [a for a, d in log_actions(order)] == ["pretix.event.order.data_sync.success"]
 
 
-def test_repeat_sync_writes_nothing_and_creates_no_duplicates(setup, order, hubspot):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_repeat_sync_writes_nothing_and_creates_no_duplicates(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     enqueue(order)
     run_queue()
     writes_before = hubspot.request_count("POST") - hubspot.request_count("POST", "/crm/v3/objects/contacts/batch/read") \
@@ -68,8 +61,8 @@ def test_repeat_sync_writes_nothing_and_creates_no_duplicates(setup, order, hubs
     assert [a for a, d in log_actions(order)] == ["pretix.event.order.data_sync.success"]
 
 
-def test_finds_record_by_remembered_id_when_identifier_and_email_no_longer_match(setup, order, hubspot):
-    mapping = contacts_mapping(setup)
+def test_finds_record_by_remembered_id_when_identifier_and_email_no_longer_match(sync_event, order, hubspot):
+    mapping = contacts_mapping(sync_event)
     enqueue(order)
     run_queue()
     [contact] = hubspot.records("contacts")
@@ -87,9 +80,9 @@ def test_finds_record_by_remembered_id_when_identifier_and_email_no_longer_match
     assert props["pretix_order_id"] == "ABC12"
 
 
-def test_finds_existing_record_by_identifier_property(setup, order, hubspot):
+def test_finds_existing_record_by_identifier_property(sync_event, order, hubspot):
     existing = hubspot.add_record("deals", {"dealname": "Imported earlier", "pretix_order_id": "PYCONF-ABC12"})
-    deals_mapping(setup)
+    deals_mapping(sync_event)
     enqueue(order)
     run_queue()
     assert [r["id"] for r in hubspot.records("deals")] == [existing]
@@ -97,9 +90,9 @@ def test_finds_existing_record_by_identifier_property(setup, order, hubspot):
     assert results(order)[0].sync_info["action"] == "update"
 
 
-def test_finds_existing_contact_by_email(setup, order, hubspot):
+def test_finds_existing_contact_by_email(sync_event, order, hubspot):
     existing = hubspot.add_record("contacts", {"email": "Jane.Doe@example.org", "firstname": "J."})
-    contacts_mapping(setup)
+    contacts_mapping(sync_event)
     enqueue(order)
     run_queue()
     assert [r["id"] for r in hubspot.records("contacts")] == [existing]
@@ -108,8 +101,8 @@ def test_finds_existing_contact_by_email(setup, order, hubspot):
     assert props["pretix_order_id"] == "PYCONF-ABC12"
 
 
-def test_two_orders_with_one_email_in_one_run_make_one_contact(setup, event, item, hubspot):
-    contacts_mapping(setup)
+def test_two_orders_with_one_email_in_one_run_make_one_contact(sync_event, event, item, hubspot):
+    contacts_mapping(sync_event)
     with scopes_disabled():
         first = make_order(event, item, code="AAA11", email="same@example.org", attendees=[("Ann First", None)])
         second = make_order(event, item, code="BBB22", email="same@example.org", attendees=[("Ann First", None)])
@@ -122,8 +115,8 @@ def test_two_orders_with_one_email_in_one_run_make_one_contact(setup, event, ite
     assert results(first)[0].sync_info["object_id"] == results(second)[0].sync_info["object_id"] == contact["id"]
 
 
-def test_second_order_from_same_email_later_updates_the_contact(setup, event, item, hubspot):
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("event_order_code", "message", "append")])
+def test_second_order_from_same_email_later_updates_the_contact(sync_event, event, item, hubspot):
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("event_order_code", "message", "append")])
     with scopes_disabled():
         first = make_order(event, item, code="AAA11", email="same@example.org")
     enqueue(first)
@@ -136,10 +129,10 @@ def test_second_order_from_same_email_later_updates_the_contact(setup, event, it
     assert contact["properties"]["message"] == "PYCONF-AAA11;PYCONF-BBB22"
 
 
-def test_attendees_become_contacts_associated_with_the_deal(setup, order, hubspot):
-    contacts_mapping(setup)
-    attendee_mapping(setup)
-    deals_mapping(setup)
+def test_attendees_become_contacts_associated_with_the_deal(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
+    attendee_mapping(sync_event)
+    deals_mapping(sync_event)
     enqueue(order)
     run_queue()
     jane = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
@@ -165,12 +158,12 @@ def test_attendees_become_contacts_associated_with_the_deal(setup, order, hubspo
     ("append", "Old Corp", "Old Corp;Doe Industries"),
     ("append", None, "Doe Industries"),
 ])
-def test_modes_on_existing_records(setup, order, hubspot, mode, existing, expected):
+def test_modes_on_existing_records(sync_event, order, hubspot, mode, existing, expected):
     props = {"email": "jane.doe@example.org"}
     if existing:
         props["company"] = existing
     record_id = hubspot.add_record("contacts", props)
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company", mode)])
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company", mode)])
     enqueue(order)
     run_queue()
     assert hubspot.get_record("contacts", record_id)["properties"].get("company") == expected
@@ -178,17 +171,17 @@ def test_modes_on_existing_records(setup, order, hubspot, mode, existing, expect
 
 
 @pytest.mark.parametrize("mode", ["overwrite", "if_new", "if_empty", "append"])
-def test_modes_on_new_records(setup, order, hubspot, mode):
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company", mode)])
+def test_modes_on_new_records(sync_event, order, hubspot, mode):
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company", mode)])
     enqueue(order)
     run_queue()
     [contact] = hubspot.records("contacts")
     assert contact["properties"]["company"] == "Doe Industries"
 
 
-def test_append_does_not_repeat_a_value(setup, order, hubspot):
+def test_append_does_not_repeat_a_value(sync_event, order, hubspot):
     record_id = hubspot.add_record("contacts", {"email": "jane.doe@example.org", "company": "Doe Industries;X"})
-    contacts_mapping(setup, properties=[prop("email", "email"), prop("invoice_address_company", "company", "append")])
+    contacts_mapping(sync_event, properties=[prop("email", "email"), prop("invoice_address_company", "company", "append")])
     enqueue(order)
     run_queue()
     assert hubspot.get_record("contacts", record_id)["properties"]["company"] == "Doe Industries;X"
@@ -198,9 +191,9 @@ def test_append_does_not_repeat_a_value(setup, order, hubspot):
     assert results(order)[0].sync_info["action"] == "nothing_to_do"
 
 
-def test_lost_response_on_upsert_creates_no_duplicate(setup, order, hubspot):
-    contacts_mapping(setup)
-    deals_mapping(setup)
+def test_lost_response_on_upsert_creates_no_duplicate(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
     hubspot.fail_next(1, "lost_response", path_prefix="/crm/v3/objects/deals/batch/upsert")
     enqueue(order)
     run_queue()
@@ -209,8 +202,8 @@ def test_lost_response_on_upsert_creates_no_duplicate(setup, order, hubspot):
     assert queue_rows(order) == []
 
 
-def test_lost_response_failing_the_run_is_recovered_by_the_next_attempt(setup, order, hubspot):
-    contacts_mapping(setup)
+def test_lost_response_failing_the_run_is_recovered_by_the_next_attempt(sync_event, order, hubspot):
+    contacts_mapping(sync_event)
     hubspot.fail_next(10, "lost_response", path_prefix="/crm/v3/objects/contacts/batch/upsert")
     enqueue(order)
     run_queue()
@@ -223,7 +216,7 @@ def test_lost_response_failing_the_run_is_recovered_by_the_next_attempt(setup, o
     assert len(hubspot.records("contacts")) == 1
 
 
-def test_values_are_converted_for_hubspot(setup, event, item, hubspot):
+def test_values_are_converted_for_hubspot(sync_event, event, item, hubspot):
     hubspot.add_property("deals", "event_start", "Event start", "date", "date")
     hubspot.add_property("deals", "is_admission", "Admission", "bool", "booleancheckbox")
     hubspot.add_property("deals", "status_text", "Status", "enumeration", "checkbox",

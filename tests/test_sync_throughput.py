@@ -11,20 +11,16 @@ from django_scopes import scopes_disabled
 from pretix_hubspot import tasks
 from pretix_hubspot.ratelimit import PortalRateLimiter
 from tests.helpers import make_order
-from tests.helpers.sync import (
-    add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, queue_rows, run_queue,
-)
+from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(connected_event, hubspot_app, monkeypatch):
-    fast_client(monkeypatch)
-    add_identifier_properties(hubspot_app)
-    contacts_mapping(connected_event)
-    deals_mapping(connected_event)
-    return connected_event
+def setup(sync_event):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
+    return sync_event
 
 
 def place(event, item, n, start=0):

@@ -13,19 +13,15 @@ from pretix.base.signals import (
 
 from pretix_hubspot.models import EventConnection
 from tests.helpers import make_order
-from tests.helpers.sync import (
-    add_identifier_properties, contacts_mapping, deals_mapping, enqueue, fast_client, queue_rows, results, run_queue,
-)
+from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, results, run_queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(connected_event, hubspot_app, monkeypatch):
-    fast_client(monkeypatch)
-    add_identifier_properties(hubspot_app)
-    contacts_mapping(connected_event)
-    return connected_event
+def setup(sync_event):
+    contacts_mapping(sync_event)
+    return sync_event
 
 
 @pytest.mark.parametrize("signal,trigger", [
