@@ -80,22 +80,27 @@ def create(ctx, type_name):
     return 201, create_property(ctx, object_type, definitions, ctx.json())
 
 
+def _existing(definitions, name, refuse_hubspot_defined=None):
+    """The property, or HubSpot's 404; with ``refuse_hubspot_defined`` ("changed", "archived") HubSpot's own
+    properties are refused the way HubSpot refuses them."""
+    prop = definitions.get(name)
+    if prop is None:
+        raise errors.HubSpotError(404, f"Unable to find property {name}", "OBJECT_NOT_FOUND")
+    if refuse_hubspot_defined and prop["hubspotDefined"]:
+        raise errors.validation_error(f"Property {name} is defined by HubSpot and cannot be {refuse_hubspot_defined}.")
+    return prop
+
+
 @route("/crm/v3/properties/<type_name>/<name>", ["GET"])
 def get_by_name(ctx, type_name, name):
     _, definitions = _definitions(ctx, type_name)
-    if name not in definitions:
-        raise errors.HubSpotError(404, f"Unable to find property {name}", "OBJECT_NOT_FOUND")
-    return 200, definitions[name]
+    return 200, _existing(definitions, name)
 
 
 @route("/crm/v3/properties/<type_name>/<name>", ["PATCH"])
 def update(ctx, type_name, name):
     object_type, definitions = _definitions(ctx, type_name, write=True)
-    prop = definitions.get(name)
-    if prop is None:
-        raise errors.HubSpotError(404, f"Unable to find property {name}", "OBJECT_NOT_FOUND")
-    if prop["hubspotDefined"]:
-        raise errors.validation_error(f"Property {name} is defined by HubSpot and cannot be changed.")
+    prop = _existing(definitions, name, refuse_hubspot_defined="changed")
     body = ctx.json()
     if "hasUniqueValue" in body and bool(body["hasUniqueValue"]) != prop["hasUniqueValue"]:
         raise errors.validation_error("hasUniqueValue can only be set when a property is created.")
@@ -115,11 +120,7 @@ def update(ctx, type_name, name):
 @route("/crm/v3/properties/<type_name>/<name>", ["DELETE"])
 def archive(ctx, type_name, name):
     _, definitions = _definitions(ctx, type_name, write=True)
-    prop = definitions.get(name)
-    if prop is None:
-        raise errors.HubSpotError(404, f"Unable to find property {name}", "OBJECT_NOT_FOUND")
-    if prop["hubspotDefined"]:
-        raise errors.validation_error(f"Property {name} is defined by HubSpot and cannot be archived.")
+    _existing(definitions, name, refuse_hubspot_defined="archived")
     del definitions[name]
     return 204, None
 
