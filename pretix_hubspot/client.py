@@ -4,6 +4,8 @@ refresh, and HubSpot's errors translated into pretix's three kinds of sync error
 
 ``HubSpotApi(connection).call(fn, *args, **kwargs)`` is the only way the plugin talks to HubSpot's CRM:
 
+- every request goes to HubSpot's date-versioned path of its endpoint (``api_paths``), one version for the plugin;
+
 - every request has a timeout and waits for the account's shared request budget (``ratelimit``);
 - connection errors, timeouts and 5xx answers are retried by urllib3 on all methods, because every request sent
   through ``sdk`` is safe to repeat (reads, updates, upserts, default associations). Creates that HubSpot cannot
@@ -27,6 +29,7 @@ from pretix.base.datasync.datasync import RecoverableSyncError, SyncConfigError,
 from urllib3.util.retry import Retry
 
 from . import conf, oauth
+from .api_paths import versioned_api_client
 from .oauth import ReconnectRequired, get_valid_access_token
 from .ratelimit import PortalRateLimiter
 
@@ -216,6 +219,7 @@ class HubSpotApi:
         self._apis = {}
         self._token = None
         self._timeout = None
+        self.api_version = conf.api_version()
         self.request_count = 0
 
     # construction -------------------------------------------------------------------------------------------------
@@ -237,7 +241,8 @@ class HubSpotApi:
                 configuration.host = config["host"]
                 configuration.access_token = config["access_token"]
                 configuration.retries = self._retry(resend)
-                api_client = package.ApiClient(configuration=configuration)
+                # Sent to HubSpot's date-versioned path of the same endpoint (api_paths).
+                api_client = versioned_api_client(package.ApiClient(configuration=configuration), self.api_version)
                 api_client.user_agent = "pretix-hubspot (hubspot-api-client-python)"
                 self._apis[key] = getattr(package, api_name)(api_client=api_client)
             return self._apis[key]

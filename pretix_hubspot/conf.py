@@ -5,10 +5,16 @@ Every value can be set in pretix.cfg (section ``[hubspot]``), which wins, or on 
 (Administration → Global settings → HubSpot), stored as ``hubspot_<name>`` global settings. Hosts are configurable
 so that the plugin can talk to HubSpot's EU data centre, a staging system, or the project's local HubSpot sandbox.
 """
+import logging
+import re
+
 from django.conf import settings
 from pretix.base.settings import GlobalSettingsObject
 
+logger = logging.getLogger(__name__)
+
 CONFIG_SECTION = "hubspot"
+API_VERSION_RE = re.compile(r"^\d{4}-\d{2}$")
 
 DEFAULTS = {
     "client_id": "",
@@ -19,6 +25,8 @@ DEFAULTS = {
     "auth_url": "https://app.hubspot.com",
     # Seconds a single HTTP request to HubSpot may take
     "timeout": "20",
+    # HubSpot's date-versioned API release (YYYY-MM) every request goes to; see api_paths.py
+    "api_version": "2026-09",
 }
 
 # The scopes HubSpot must grant; without them the plugin cannot do its job.
@@ -64,6 +72,15 @@ def request_timeout() -> float:
         return float(get("timeout"))
     except ValueError:
         return float(DEFAULTS["timeout"])
+
+
+def api_version() -> str:
+    """HubSpot's API release for the whole plugin (``[hubspot] api_version=2027-03`` moves every request at once)."""
+    value = get("api_version").strip()
+    if API_VERSION_RE.match(value):
+        return value
+    logger.error("Ignoring [hubspot] api_version=%r: HubSpot's API versions look like 2026-09.", value)
+    return DEFAULTS["api_version"]
 
 
 def app_credentials():

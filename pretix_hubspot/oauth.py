@@ -19,14 +19,13 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from . import conf
+from . import api_paths, conf
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/oauth/2026-03/token"
 INTROSPECT_PATH = "/oauth/2026-03/token/introspect"
 REVOKE_PATH = "/oauth/2026-03/token/revoke"
-ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
 
 # Answers to a refresh that mean the refresh token is dead (revoked, app uninstalled): only a new consent helps.
 RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token")
@@ -213,7 +212,7 @@ def token_details(access_token: str) -> TokenDetails:
 
 
 def account_details(access_token: str) -> AccountDetails:
-    response = _request("GET", ACCOUNT_DETAILS_PATH, headers={"Authorization": f"Bearer {access_token}"})
+    response = _request("GET", api_paths.account_details_path(), headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code != 200:
         raise GrantRejected(_("HubSpot did not let us read the account details ({code}).").format(
             code=response.status_code), error_code=_error_code(response))

@@ -87,7 +87,7 @@ def test_connecting_without_optional_scope_says_so_and_button_explains(admin_cli
 
 @pytest.mark.django_db
 def test_hubspot_down_while_creating_is_reported(admin_client, connected_event, hubspot_app):
-    hubspot_app.fail_next(10, 503, path_prefix="/crm/v3/properties")
+    hubspot_app.fail_next(10, 503, path_prefix="/crm/properties/2026-09")
     page = create(admin_client, connected_event, "contacts")
     assert page.status_code == 200
     assert "HubSpot could not be reached or is busy. Please try again in a few minutes." in page.content.decode()

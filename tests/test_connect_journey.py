@@ -244,7 +244,7 @@ def test_hubspot_failing_during_token_exchange_fails_cleanly(admin_client, event
 @pytest.mark.django_db
 def test_hubspot_failing_while_reading_account_details_fails_cleanly(admin_client, event, hubspot_app):
     back = _consented_return_url(admin_client, event, hubspot_app)
-    hubspot_app.fail_next(1, 503, path_prefix=oauth.ACCOUNT_DETAILS_PATH)
+    hubspot_app.fail_next(1, 503, path_prefix="/account-info/2026-09/details")
     page = admin_client.get(back, follow=True)
     assert_on_settings_page(page, event)
     assert "Connecting to HubSpot failed" in page_text(page)

@@ -306,7 +306,7 @@ def test_starter_set_leaves_out_properties_the_account_lacks(admin_client, conne
 @pytest.mark.django_db
 def test_editor_renders_with_a_notice_when_hubspot_fails(admin_client, connected_event, hubspot):
     mapping = make_mapping(connected_event, "Order", "contacts", identifier=("email", "email"))
-    hubspot.error_rate(503, 1.0, path_prefix="/crm/v3/properties")
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/properties/2026-09")
     response = admin_client.get(edit_url(mapping))
     assert response.status_code == 200
     html = response.content.decode()
@@ -362,8 +362,8 @@ def test_hubspot_fields_are_cached_and_can_be_refreshed(admin_client, connected_
     mapping = make_mapping(connected_event, "Order", "deals")
     assert admin_client.get(edit_url(mapping)).status_code == 200
     assert admin_client.get(edit_url(mapping)).status_code == 200
-    assert hubspot.request_count("GET", "/crm/v3/properties/deals") == 1
-    assert hubspot.request_count("GET", "/crm/v3/pipelines/deals") == 1
+    assert hubspot.request_count("GET", "/crm/properties/2026-09/deals") == 1
+    assert hubspot.request_count("GET", "/crm/pipelines/2026-09/deals") == 1
 
     # A property created in HubSpot shows up after "refresh".
     add_order_id_property(hubspot, "deals")
@@ -371,7 +371,7 @@ def test_hubspot_fields_are_cached_and_can_be_refreshed(admin_client, connected_
     response = admin_client.post(base_url(connected_event) + "mappings/refresh-fields/", {"next": edit_url(mapping)})
     assert response.status_code == 302 and response["Location"] == edit_url(mapping)
     assert "pretix_order_id" in select2_properties(admin_client.get(edit_url(mapping)))
-    assert hubspot.request_count("GET", "/crm/v3/properties/deals") == 2
+    assert hubspot.request_count("GET", "/crm/properties/2026-09/deals") == 2
 
     # "next" only leads back into this pretix.
     response = admin_client.post(base_url(connected_event) + "mappings/refresh-fields/",
@@ -541,6 +541,6 @@ def test_a_just_created_identifier_property_is_not_reported_missing(admin_client
     assert "does not exist for contacts" not in response.content.decode()
     assert "pretix_order_id" in select2_properties(response)
     # Once it is there, the cached answer serves the page again.
-    before = hubspot.request_count("GET", "/crm/v3/properties/contacts")
+    before = hubspot.request_count("GET", "/crm/properties/2026-09/contacts")
     admin_client.get(edit_url(mapping))
-    assert hubspot.request_count("GET", "/crm/v3/properties/contacts") == before
+    assert hubspot.request_count("GET", "/crm/properties/2026-09/contacts") == before

@@ -111,7 +111,7 @@ def test_preview_of_new_records_writes_nothing(sync_event, order, admin_client, 
     # only reads reached HubSpot, nothing was created, nothing recorded in pretix
     assert hubspot.request_count() > 0
     assert writes(hubspot) == []
-    assert hubspot.request_count(method="POST", path_prefix="/crm/v3/objects/contacts/batch/read") >= 1
+    assert hubspot.request_count(method="POST", path_prefix="/crm/objects/2026-09/contacts/batch/read") >= 1
     assert hubspot.records("contacts") == [] and hubspot.records("deals") == []
     nothing_recorded(order)
 
@@ -321,7 +321,7 @@ def test_mapping_page_previews_that_mapping(sync_event, order, admin_client, hub
     assert f'href="/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/"' in response.content.decode()
     assert "Order → Deals" not in page
     assert page.count("A new record would be created") == 1
-    assert hubspot.request_count(path_prefix="/crm/v3/objects/deals") == 0
+    assert hubspot.request_count(path_prefix="/crm/objects/2026-09/deals") == 0
     assert writes(hubspot) == []
 
 

@@ -11,6 +11,12 @@ from hubspot.crm.contacts import (
 from hubspot.crm.contacts.exceptions import ForbiddenException, ServiceException, UnauthorizedException
 
 
+@pytest.fixture(autouse=True)
+def legacy_paths_served(hubspot):
+    """These tests drive the sandbox through the official client's typed APIs, which speak the numbered paths."""
+    hubspot.refuse_legacy_paths = False
+
+
 def sdk(hubspot, **kwargs):
     tokens = hubspot.issue_tokens(hubspot.default_portal_id, **kwargs)
     return HubSpot(access_token=tokens["access_token"], host=hubspot.url)

@@ -13,6 +13,13 @@ from hubspot.oauth import ApiException as OAuthApiException
 
 from tests.hubspot_sandbox import ConsentError
 
+
+@pytest.fixture(autouse=True)
+def legacy_paths_served(hubspot):
+    """These tests drive the sandbox through the official client's typed APIs, which speak the numbered paths."""
+    hubspot.refuse_legacy_paths = False
+
+
 REDIRECT = "https://pretix.example/control/hubspot/oauth/return/"
 SCOPES = "oauth crm.objects.contacts.read crm.objects.contacts.write crm.objects.deals.read"
 OPTIONAL = "crm.schemas.contacts.write"

@@ -18,6 +18,13 @@ from hubspot.crm.properties import (
     PropertyGroupCreate, PropertyName, PropertyUpdate,
 )
 
+
+@pytest.fixture(autouse=True)
+def legacy_paths_served(hubspot):
+    """These tests drive the sandbox through the official client's typed APIs, which speak the numbered paths."""
+    hubspot.refuse_legacy_paths = False
+
+
 ORDER_ID = PropertyCreate(name="pretix_order_id", label="pretix-order-id", type="string", field_type="text",
                           group_name="contactinformation", has_unique_value=True)
 

@@ -45,16 +45,16 @@ def test_repeat_sync_writes_nothing_and_creates_no_duplicates(sync_event, order,
     deals_mapping(sync_event)
     enqueue(order)
     run_queue()
-    writes_before = hubspot.request_count("POST") - hubspot.request_count("POST", "/crm/v3/objects/contacts/batch/read") \
-        - hubspot.request_count("POST", "/crm/v3/objects/deals/batch/read")
+    writes_before = hubspot.request_count("POST") - hubspot.request_count("POST", "/crm/objects/2026-09/contacts/batch/read") \
+        - hubspot.request_count("POST", "/crm/objects/2026-09/deals/batch/read")
 
     enqueue(order)
     run_queue()
 
     assert len(hubspot.records("contacts")) == 1
     assert len(hubspot.records("deals")) == 1
-    writes_after = hubspot.request_count("POST") - hubspot.request_count("POST", "/crm/v3/objects/contacts/batch/read") \
-        - hubspot.request_count("POST", "/crm/v3/objects/deals/batch/read")
+    writes_after = hubspot.request_count("POST") - hubspot.request_count("POST", "/crm/objects/2026-09/contacts/batch/read") \
+        - hubspot.request_count("POST", "/crm/objects/2026-09/deals/batch/read")
     assert writes_after == writes_before, "a repeat sync of unchanged data must not write"
     assert all(r.sync_info["action"] == "nothing_to_do" for r in results(order))
     # "nothing to do" does not add a second success entry to the order log
@@ -142,10 +142,10 @@ def test_attendees_become_contacts_associated_with_the_deal(sync_event, order, h
     [deal] = hubspot.records("deals")
     assert sorted(hubspot.associations("deals", deal["id"], "contacts")) == sorted([jane[0]["id"], john[0]["id"]])
     # a re-sync does not associate again
-    associate_calls = hubspot.request_count("POST", "/crm/v4/associations")
+    associate_calls = hubspot.request_count("POST", "/crm/associations/2026-09")
     enqueue(order)
     run_queue()
-    assert hubspot.request_count("POST", "/crm/v4/associations") == associate_calls
+    assert hubspot.request_count("POST", "/crm/associations/2026-09") == associate_calls
 
 
 @pytest.mark.parametrize("mode,existing,expected", [
@@ -194,7 +194,7 @@ def test_append_does_not_repeat_a_value(sync_event, order, hubspot):
 def test_lost_response_on_upsert_creates_no_duplicate(sync_event, order, hubspot):
     contacts_mapping(sync_event)
     deals_mapping(sync_event)
-    hubspot.fail_next(1, "lost_response", path_prefix="/crm/v3/objects/deals/batch/upsert")
+    hubspot.fail_next(1, "lost_response", path_prefix="/crm/objects/2026-09/deals/batch/upsert")
     enqueue(order)
     run_queue()
     assert len(hubspot.records("deals")) == 1
@@ -204,7 +204,7 @@ def test_lost_response_on_upsert_creates_no_duplicate(sync_event, order, hubspot
 
 def test_lost_response_failing_the_run_is_recovered_by_the_next_attempt(sync_event, order, hubspot):
     contacts_mapping(sync_event)
-    hubspot.fail_next(10, "lost_response", path_prefix="/crm/v3/objects/contacts/batch/upsert")
+    hubspot.fail_next(10, "lost_response", path_prefix="/crm/objects/2026-09/contacts/batch/upsert")
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)

@@ -116,7 +116,7 @@ def test_sync_now_for_an_order_placed_before_the_connection(setup, event, item, 
 
 def test_retry_and_cancel_through_the_order_page(setup, order, admin_client, hubspot):
     # one lookup, tried four times (urllib3's three retries), all answered 503: the run gives up on the order
-    hubspot.fail_next(4, 503, path_prefix="/crm/v3/objects")
+    hubspot.fail_next(4, 503, path_prefix="/crm/objects/2026-09")
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)

@@ -41,7 +41,17 @@ OAuth
 - Uninstalling (``uninstall``) kills every token of the account; ``remove_scope`` takes a scope away from the
   installation, which existing tokens feel at once (403 MISSING_SCOPES).
 - Tokens start with the data-hosting prefix (``na1-``/``eu1-``, from the account's ``ui_domain``).
-- ``/account-info/v3/details`` needs the ``oauth`` scope.
+- ``/account-info/{version}/details`` (and the numbered ``/account-info/v3/details``) needs the ``oauth`` scope.
+
+API versions
+- Every CRM and account-info endpoint answers at HubSpot's date-versioned path (``/crm/objects/2026-09/…``,
+  ``/crm/properties/…``, ``/crm/pipelines/…``, ``/crm/associations/…``, ``/account-info/…``) for each version in
+  ``api_versions`` (2026-03 and 2026-09), with the same behaviour as at its numbered twin (``/crm/v3/…``,
+  ``/crm/v4/…``). Another ``YYYY-MM`` answers 404 (HubSpot's answer here is not documented).
+- ``refuse_legacy_paths = True`` answers every numbered path (``/v1/`` … ``/v4/``, OAuth's v1 endpoints included)
+  with 404 and an "API version is no longer supported" body, as HubSpot will once it has retired them (the docs only
+  say that sunset APIs "return an error"). The pytest fixture ``hubspot`` turns it on, so every test proves that the
+  plugin sends nothing there; ``hubspot_sdk`` and the sandbox's own tests of the numbered paths turn it off.
 
 Authentication and limits
 - Missing or unknown Bearer token: 401 INVALID_AUTHENTICATION; expired: 401 EXPIRED_AUTHENTICATION ("… expired N

@@ -27,7 +27,8 @@ def json_response(status, body, headers=None):
 class SandboxApp:
     def __init__(self, sandbox):
         self.sandbox = sandbox
-        self.url_map = Map(list(routing.RULES), strict_slashes=False, merge_slashes=False)
+        self.url_map = Map(list(routing.RULES), strict_slashes=False, merge_slashes=False,
+                           converters=routing.CONVERTERS)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -122,7 +123,13 @@ class SandboxApp:
             return json_response(404, {"status": "error", "message": "Resource not found", "category":
                                        "OBJECT_NOT_FOUND", "correlationId": correlation_id})
         endpoint = routing.ENDPOINTS[name]
+        api_version = args.pop("api_version", None)
+        if endpoint.legacy and sandbox.refuse_legacy_paths:
+            return json_response(404, errors.retired_api_body(request.path, correlation_id))
+        if api_version is not None and api_version not in sandbox.api_versions:
+            return json_response(404, errors.unknown_api_version_body(api_version, correlation_id))
         ctx = RequestContext(sandbox, request, correlation_id)
+        ctx.api_version = api_version
         rate_headers = {}
         with sandbox.lock:
             try:

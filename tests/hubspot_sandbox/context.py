@@ -13,6 +13,8 @@ class RequestContext:
         self.correlation_id = correlation_id
         self.token = None
         self.portal = None
+        # The date version of the path (``2026-09``), None on a numbered path.
+        self.api_version = None
 
     # --- authentication -------------------------------------------------------------------------------------------
     def authenticate(self):

@@ -37,7 +37,7 @@ def handle(sandbox, request):
     if path == "/knobs" and request.method == "POST":
         body = request.get_json(silent=True) or {}
         allowed = ("latency", "rate_limit", "rate_interval", "search_lag", "timeout_seconds", "redirect_uris",
-                   "rotate_refresh_tokens")
+                   "rotate_refresh_tokens", "refuse_legacy_paths")
         with sandbox.lock:
             for key, value in body.items():
                 if key in allowed:

@@ -113,3 +113,18 @@ def oauth_error(error, description, status, message):
     return HubSpotError(400, message, None, body={
         "error": error, "error_description": description, "status": status, "message": message,
     })
+
+
+def retired_api_body(path, correlation_id):
+    """
+    A numbered (v1–v4) path once HubSpot no longer serves it. HubSpot documents only that sunset APIs "return an
+    error"; the sandbox answers 404 with this body (the exact status and wording are the sandbox's).
+    """
+    return {"status": "error", "message": f"This API version is no longer supported: {path}. Use the date-versioned "
+            "API (https://developers.hubspot.com/docs/api-reference/legacy/migration-guide).",
+            "category": "OBJECT_NOT_FOUND", "subCategory": "API_VERSION_NOT_SUPPORTED", "correlationId": correlation_id}
+
+
+def unknown_api_version_body(version, correlation_id):
+    return {"status": "error", "message": f"Unknown API version: {version}", "category": "OBJECT_NOT_FOUND",
+            "subCategory": "API_VERSION_NOT_SUPPORTED", "correlationId": correlation_id}

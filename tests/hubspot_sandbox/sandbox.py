@@ -96,6 +96,11 @@ class HubSpotSandbox:
             self.code_lifetime = 600
             # v1 historically hands back the same refresh token; set True to get a new one (and kill the old) per refresh.
             self.rotate_refresh_tokens = False
+            # Date versions served at /{api}/{YYYY-MM}/…; any other version is answered 404.
+            self.api_versions = ("2026-03", "2026-09")
+            # True: numbered paths (/crm/v3/…, /crm/v4/…, /oauth/v1/…, /account-info/v3/…) answer 404, as once
+            # HubSpot has retired them. The test fixtures turn it on, so that the suite proves the plugin avoids them.
+            self.refuse_legacy_paths = False
             self._fail_next = []
             self._error_rates = []
             self._rng = random.Random(self.seed)
@@ -336,7 +341,8 @@ class HubSpotSandbox:
                 },
                 "requests": len(self.request_log),
                 "knobs": {"latency": self.latency, "rate_limit": self.rate_limit, "rate_interval": self.rate_interval,
-                          "search_lag": self.search_lag, "redirect_uris": list(self.redirect_uris)},
+                          "search_lag": self.search_lag, "redirect_uris": list(self.redirect_uris),
+                          "refuse_legacy_paths": self.refuse_legacy_paths},
             }
 
 
