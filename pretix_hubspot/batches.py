@@ -2,8 +2,9 @@
 HubSpot's batch endpoints (≤100 inputs per request), with one bad input never failing its neighbours.
 
 Each function returns one outcome per input: the record HubSpot wrote or found, or the error that concerns only
-that input. When HubSpot rejects a whole batch because of one input (a 400 or 409 for the batch), the batch is
-split in halves until the bad input stands alone; its neighbours are written and only it carries HubSpot's reason.
+that input. When HubSpot rejects a whole batch because of one input (a 400 or 409 for the batch, or a property the
+account's rules require), the batch is split in halves until the bad input stands alone; its neighbours are written
+and only it carries HubSpot's reason.
 Temporary and configuration errors concern every input of the request and are reported for all of them.
 """
 import uuid
@@ -116,17 +117,18 @@ def associate_default(api, from_type, to_type, pairs):
 def _send_isolated(send, batch, outcome, key=lambda item: item.key):
     try:
         results, leftovers = send(batch)
-    except HubSpotRejected as e:
+    except Exception as e:
+        if not (isinstance(e, HubSpotRejected) or getattr(e, "concerns_input", False)):
+            # temporary or configuration problems concern the whole request
+            for item in batch:
+                outcome[key(item)] = e
+            return
         if len(batch) == 1:
             outcome[key(batch[0])] = e
             return
         middle = len(batch) // 2
         _send_isolated(send, batch[:middle], outcome, key)
         _send_isolated(send, batch[middle:], outcome, key)
-        return
-    except Exception as e:  # temporary or configuration problems concern the whole request
-        for item in batch:
-            outcome[key(item)] = e
         return
     outcome.update(results)
     for item, error in leftovers:

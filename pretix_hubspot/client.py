@@ -100,6 +100,25 @@ class HubSpotConfigError(HubSpotError, SyncConfigError):
     pass
 
 
+class HubSpotAccountRuleError(HubSpotConfigError):
+    """
+    A rule the HubSpot account's admins set up refused the write (enforced on API writes since version 2026-09): a
+    property required when another has a certain value, a required field of the create-record form, or the user's
+    "Edit associations" permission. Nothing but a change of the mapping (or of the rule) helps, so it is never
+    retried. ``required_property`` and ``condition`` (``(property, value)`` or None) name the rule where HubSpot does.
+    """
+
+    def __init__(self, message, *, required_property=None, condition=None, **kwargs):
+        self.required_property = required_property
+        self.condition = condition
+        super().__init__(message, **kwargs)
+
+    @property
+    def concerns_input(self):
+        """A required property concerns the one record being written, not the whole request."""
+        return bool(self.required_property)
+
+
 def reconnect_message():
     return _("HubSpot no longer accepts this event's connection. Please reconnect it in Settings → HubSpot.")
 
@@ -170,6 +189,9 @@ def error_from_body(status, data, reason="", headers=None, secrets=()):
                                     "retried."), retry_after=retry_after_seconds(headers), **kwargs)
     if status == 401:
         return HubSpotConfigError(reconnect_message(), **kwargs)
+    rule = account_rule(status, data)
+    if rule is not None:
+        return rule_error(rule, kwargs)
     if status == 403:
         return HubSpotConfigError(
             _("HubSpot denied access ({reason}). The connection is missing a permission: please reconnect in "
@@ -186,6 +208,55 @@ def error_from_body(status, data, reason="", headers=None, secrets=()):
     if status == 409:
         return HubSpotConflict(_("HubSpot reported a conflict: {reason}").format(reason=hs_message), **kwargs)
     return HubSpotRejected(_("HubSpot rejected the data: {reason}").format(reason=hs_message or status), **kwargs)
+
+
+def account_rule(status, data):
+    """
+    ``("required", property, (condition property, value) or None)`` or ``("associations",)`` when HubSpot's answer is
+    one of 2026-09's enforced account rules, else None. HubSpot documents these as 400 VALIDATION_ERROR; how the body
+    names the rule is not documented, so the property is read from ``context.propertyName`` (or an ``errors[]`` item)
+    and the condition from ``context.conditionPropertyName``/``conditionPropertyValue`` when present.
+    """
+    if status != 400 or data.get("category") != "VALIDATION_ERROR":
+        return None
+    details = [e for e in data.get("errors") or [] if isinstance(e, dict)]
+    words = " ".join(str(x) for x in [data.get("subCategory"), data.get("message")]
+                     + [d.get("code") for d in details] + [d.get("message") for d in details] if x).lower()
+    if "association" in words and "permission" in words:
+        return ("associations",)
+    if "required" not in words:
+        return None
+    context = data.get("context") or {}
+    names = list(context.get("propertyName") or [])
+    for d in details:
+        names += (d.get("context") or {}).get("propertyName") or ([d["in"]] if d.get("in") else [])
+    if not names:
+        return None
+    condition = None
+    if context.get("conditionPropertyName") and context.get("conditionPropertyValue"):
+        condition = (context["conditionPropertyName"][0], context["conditionPropertyValue"][0])
+    return ("required", names[0], condition)
+
+
+def rule_error(rule, kwargs):
+    if rule[0] == "associations":
+        return HubSpotAccountRuleError(_(
+            "HubSpot refused to associate the records: the HubSpot user who connected this event lacks the "
+            "\"Edit associations\" permission in this account. Ask a HubSpot super admin to grant it (Settings → Users & "
+            "Teams in HubSpot), or reconnect with a user who has it."), **kwargs)
+    _kind, name, condition = rule
+    return HubSpotAccountRuleError(
+        required_rule_message(name, condition), required_property=name, condition=condition, **kwargs)
+
+
+def required_rule_message(property_label, condition=None):
+    """The organizer's message for a required property, by label where the caller knows it."""
+    if condition:
+        return _("HubSpot requires '{property}' when '{condition}' is '{value}' in this account: map a pretix field "
+                 "onto it in Settings → HubSpot.").format(property=property_label, condition=condition[0],
+                                                          value=condition[1])
+    return _("HubSpot requires '{property}' for new records in this account: map a pretix field onto it in "
+             "Settings → HubSpot.").format(property=property_label)
 
 
 def retry_after_seconds(headers, default=10.0):

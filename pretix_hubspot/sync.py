@@ -29,7 +29,10 @@ from pretix.base.models.datasync import MODE_OVERWRITE, OrderSyncQueue, OrderSyn
 from pretix.helpers import OF_SELF
 
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
-from .client import HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited, reconnect_message
+from .client import (
+    HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
+    reconnect_message, required_rule_message,
+)
 from .matching import find_records, group_objects
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
@@ -155,6 +158,8 @@ class HubSpotSync(OutboundSyncProvider):
                          "label": p.label,
                          # for the preview, which checks values the way HubSpot will before anything is sent
                          "options": [o.value for o in (p.options or [])],
+                         # for messages that name an option the way HubSpot's screens do
+                         "optionLabels": {o.value: o.label for o in (p.options or [])},
                          "readOnly": bool(getattr(p.modification_metadata, "read_only_value", False))}
                 for p in (response.results or [])
             }
@@ -536,9 +541,30 @@ class HubSpotSync(OutboundSyncProvider):
             return _('Order {order}, mapping "{mapping}": {reason}').format(
                 order=order.code, mapping=str(mapping), reason=reason)
 
+    def _required_rule_text(self, mapping, error):
+        """"HubSpot requires 'Close date' when 'Deal stage' is 'Closed won' …", with HubSpot's labels."""
+        definitions = self._property_definitions.get(mapping.external_object_type, {})
+
+        def label(name):
+            return definitions.get(name, {}).get("label") or name
+
+        condition = None
+        if error.condition:
+            name, value = error.condition
+            condition = (label(name), definitions.get(name, {}).get("optionLabels", {}).get(value) or value)
+        with language(self.event.settings.locale):
+            return required_rule_message(label(error.required_property), condition)
+
     def _object_error(self, obj):
         """The object's error, reworded to name the order, the mapping and (if HubSpot says) the field."""
         error = obj.error
+        if isinstance(error, HubSpotAccountRuleError) and error.required_property:
+            message = self._message(obj.order, obj.mapping, None, self._required_rule_text(obj.mapping, error))
+            new = HubSpotAccountRuleError(
+                message, required_property=error.required_property, condition=error.condition, status=error.status,
+                category=error.category, hubspot_message=error.hubspot_message, correlation_id=error.correlation_id,
+                errors=error.errors, context=error.context)
+            return new
         if isinstance(error, HubSpotError):
             problems = error.invalid_properties
             if problems and not isinstance(error, HubSpotConfigError):

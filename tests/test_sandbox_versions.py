@@ -105,3 +105,31 @@ def test_unknown_date_version_is_not_found(hubspot):
     assert response.status_code == 404 and "2025-01" in response.json()["message"]
     hubspot.api_versions = ("2026-03", "2026-09", "2027-03")
     assert request(sdk, "GET", "/crm/objects/2027-03/contacts").status_code == 200
+
+
+def test_account_rules_are_enforced_from_2026_09_on(hubspot):
+    sdk = client(hubspot)
+    hubspot.require_property("deals", "closedate", when_property="dealstage", when_value="closedwon")
+    deal = {"properties": {"dealname": "A", "dealstage": "closedwon"}}
+    refused = request(sdk, "POST", "/crm/objects/2026-09/deals", deal)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["category"] == "VALIDATION_ERROR"
+    assert body["context"]["propertyName"] == ["closedate"]
+    assert hubspot.records("deals") == []
+    assert request(sdk, "POST", "/crm/objects/2026-03/deals", deal).status_code == 201
+    with_date = {"properties": dict(deal["properties"], closedate="2027-05-01T10:00:00Z")}
+    assert request(sdk, "POST", "/crm/objects/2026-09/deals", with_date).status_code == 201
+
+
+def test_association_edits_need_the_users_permission_from_2026_09_on(hubspot):
+    sdk = client(hubspot)
+    contact = hubspot.add_record("contacts", {"email": "b@example.org"})
+    deal = hubspot.add_record("deals", {"dealname": "ABC12"})
+    hubspot.deny_association_edits()
+    body = {"inputs": [{"from": {"id": deal}, "to": {"id": contact}}]}
+    refused = request(sdk, "POST", "/crm/associations/2026-09/deals/contacts/batch/associate/default", body)
+    assert refused.status_code == 400 and refused.json()["category"] == "VALIDATION_ERROR"
+    assert hubspot.associations("deals", deal, "contacts") == []
+    assert request(sdk, "POST", "/crm/associations/2026-03/deals/contacts/batch/associate/default", body) \
+        .status_code == 200

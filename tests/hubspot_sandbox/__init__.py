@@ -9,7 +9,8 @@ and body shapes, so that HubSpot's official Python client talks to it unchanged.
 
 Modules: ``app`` (WSGI app: routing, latency, injected failures, rate limits, auth), ``oauth_endpoints`` and
 ``oauth_pages`` (authorize screens, token endpoints), ``crm_objects``, ``crm_search``, ``crm_properties``,
-``crm_associations``, ``crm_pipelines`` (the CRM), ``validation`` (property value rules), ``state`` and ``defaults``
+``crm_associations``, ``crm_pipelines`` (the CRM), ``validation`` (property value rules), ``account_rules`` (an
+account's own write rules, enforced from 2026-09 on), ``state`` and ``defaults``
 (what an account holds), ``errors`` (HubSpot's error bodies).
 
 Where HubSpot's behaviour is uncertain, this is what the sandbox does (documented behaviour where there is any):
@@ -52,6 +53,11 @@ API versions
   with 404 and an "API version is no longer supported" body, as HubSpot will once it has retired them (the docs only
   say that sunset APIs "return an error"). The pytest fixture ``hubspot`` turns it on, so every test proves that the
   plugin sends nothing there; ``hubspot_sdk`` and the sandbox's own tests of the numbered paths turn it off.
+- From 2026-09 on, writes obey the account's rules (``require_property``, ``deny_association_edits``): a missing
+  conditionally required property or required create-form field, or an association write by a user without "Edit
+  associations", answers 400 VALIDATION_ERROR (documented); ``subCategory`` REQUIRED_PROPERTY_MISSING or
+  ASSOCIATION_PERMISSION_DENIED, ``context.propertyName`` and ``context.conditionPropertyName``/``…Value`` are the
+  sandbox's choice. A batch fails whole, like other invalid values. Numbered paths and 2026-03 ignore the rules.
 
 Authentication and limits
 - Missing or unknown Bearer token: 401 INVALID_AUTHENTICATION; expired: 401 EXPIRED_AUTHENTICATION ("… expired N

@@ -1,7 +1,7 @@
 """Associations v4 between contacts and deals (default and labelled, single and batch)."""
 import time
 
-from . import defaults, errors
+from . import account_rules, defaults, errors
 from .routing import route
 from .timeutil import iso
 
@@ -115,6 +115,7 @@ def create_default(ctx, from_name, from_id, to_name, to_id):
     from_type, to_type = ctx.object_type(from_name), ctx.object_type(to_name)
     ctx.require_scopes(f"crm.objects.{from_type}.write", f"crm.objects.{to_type}.write")
     check_pair(ctx, from_type, to_type)
+    account_rules.check_association_permission(ctx, from_type, to_type)
     for object_type, record_id in ((from_type, from_id), (to_type, to_id)):
         if live_record(ctx, object_type, record_id) is None:
             raise errors.not_found(f"No {object_type} record with id {record_id}.")
@@ -128,6 +129,7 @@ def create_labelled(ctx, from_name, from_id, to_name, to_id):
     from_type, to_type = ctx.object_type(from_name), ctx.object_type(to_name)
     ctx.require_scopes(f"crm.objects.{from_type}.write", f"crm.objects.{to_type}.write")
     check_pair(ctx, from_type, to_type)
+    account_rules.check_association_permission(ctx, from_type, to_type)
     specs = ctx.json()
     if not isinstance(specs, list) or not specs:
         raise errors.validation_error("Expected a list of association specs.")
@@ -184,6 +186,7 @@ def batch_create_default(ctx, from_name, to_name):
     from_type, to_type = ctx.object_type(from_name), ctx.object_type(to_name)
     ctx.require_scopes(f"crm.objects.{from_type}.write", f"crm.objects.{to_type}.write")
     check_pair(ctx, from_type, to_type)
+    account_rules.check_association_permission(ctx, from_type, to_type)
     pairs = [(str((i.get("from") or {}).get("id", "")), str((i.get("to") or {}).get("id", "")))
              for i in _batch_inputs(ctx)]
     missing = sorted({f for f, _ in pairs if live_record(ctx, from_type, f) is None}
@@ -204,6 +207,7 @@ def batch_create(ctx, from_name, to_name):
     from_type, to_type = ctx.object_type(from_name), ctx.object_type(to_name)
     ctx.require_scopes(f"crm.objects.{from_type}.write", f"crm.objects.{to_type}.write")
     check_pair(ctx, from_type, to_type)
+    account_rules.check_association_permission(ctx, from_type, to_type)
     results, failed = [], []
     for item in _batch_inputs(ctx):
         from_id = str((item.get("from") or {}).get("id", ""))

@@ -1,7 +1,7 @@
 """CRM v3 objects (contacts, deals): single reads and writes, batches, listing. Search lives in ``crm_search``."""
 import time
 
-from . import crm_associations, defaults, errors, validation
+from . import account_rules, crm_associations, defaults, errors, validation
 from .routing import route
 from .state import Record
 from .timeutil import iso
@@ -179,6 +179,7 @@ def create(ctx, type_name):
     if not isinstance(body, dict):
         raise errors.validation_error("Invalid input JSON: expected an object")
     values = validate_or_raise(ctx, object_type, body.get("properties"))
+    account_rules.check_required(ctx, object_type, None, values)
     conflict = find_conflict(ctx.portal, object_type, values)
     if conflict:
         raise conflict_error(object_type, *conflict)
@@ -213,6 +214,7 @@ def update(ctx, type_name, record_id):
     if record is None:
         raise errors.not_found()
     values = validate_or_raise(ctx, object_type, (body or {}).get("properties"))
+    account_rules.check_required(ctx, object_type, record, values)
     conflict = find_conflict(ctx.portal, object_type, values, exclude_id=record.id)
     if conflict:
         raise conflict_error(object_type, *conflict)
@@ -296,6 +298,7 @@ def batch_create(ctx, type_name):
             if not isinstance(item, dict):
                 raise errors.validation_error("Each input must be an object", context=context)
             values = validate_or_raise(ctx, object_type, item.get("properties"), context)
+            account_rules.check_required(ctx, object_type, None, values, context)
             conflict = find_conflict(ctx.portal, object_type, values)
             if conflict:
                 raise conflict_error(object_type, *conflict, context=context)
@@ -345,6 +348,7 @@ def batch_update(ctx, type_name):
             raise errors.validation_error(f"Duplicate IDs found in batch input: [{record.id}]", context=context)
         seen.add(record.id)
         values = validate_or_raise(ctx, object_type, item.get("properties"), context)
+        account_rules.check_required(ctx, object_type, record, values, context)
         conflict = find_conflict(ctx.portal, object_type, values, exclude_id=record.id)
         if conflict:
             raise conflict_error(object_type, *conflict, context=context)
@@ -393,6 +397,7 @@ def batch_upsert(ctx, type_name):
         values = dict(values)
         if record is None:
             values[id_property] = id_values[id_property]
+        account_rules.check_required(ctx, object_type, record, values, context)
         conflict = find_conflict(ctx.portal, object_type, values, exclude_id=record.id if record else None)
         if conflict:
             raise conflict_error(object_type, *conflict, context=context)

@@ -202,6 +202,23 @@ class HubSpotSandbox:
                 raise ConsentError("no_redirect", f"status {final.status_code}")
             return final.headers["Location"]
 
+    # --- the account's own write rules (enforced from API version 2026-09 on) ------------------------------------
+    def require_property(self, object_type, name, when_property=None, when_value=None, portal_id=None):
+        """
+        An admin's rule: ``name`` is required when ``when_property`` has ``when_value`` (a conditionally required
+        property), or, without a condition, when a record is created (a required field of the create-record form).
+        """
+        from .account_rules import RequiredRule
+
+        with self.lock:
+            self._portal(portal_id).required_rules.append(RequiredRule(
+                self._object_type(object_type), name, when_property, when_value))
+
+    def deny_association_edits(self, portal_id=None):
+        """The HubSpot user behind the connection lacks the "Edit associations" permission."""
+        with self.lock:
+            self._portal(portal_id).user_can_edit_associations = False
+
     # --- failure and load knobs -----------------------------------------------------------------------------------
     def fail_next(self, count, kind, path_prefix=None, method=None):
         """The next ``count`` matching requests fail with ``kind`` (500/502/503/429/"timeout"/"lost_response")."""

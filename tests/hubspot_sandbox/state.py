@@ -57,6 +57,9 @@ class Portal:
     search_window: deque = field(default_factory=deque)
     # Scopes of the app's installation in this account; None while the app is not installed.
     installed_scopes: Optional[set] = None
+    # The account's own write rules, enforced from the 2026-09 API version on (account_rules)
+    required_rules: list = field(default_factory=list)
+    user_can_edit_associations: bool = True
 
     @property
     def data_hosting_location(self):
