@@ -106,6 +106,8 @@ class HubSpotAccountRuleError(HubSpotConfigError):
     property required when another has a certain value, a required field of the create-record form, or the user's
     "Edit associations" permission. Nothing but a change of the mapping (or of the rule) helps, so it is never
     retried. ``required_property`` and ``condition`` (``(property, value)`` or None) name the rule where HubSpot does.
+    HubSpot has no API to read these rules (its property validations API covers value formats only), so they cannot
+    be checked when a mapping is saved: this error at the first transfer is where they show.
     """
 
     def __init__(self, message, *, required_property=None, condition=None, **kwargs):

@@ -122,3 +122,13 @@ def test_missing_edit_associations_permission_is_a_configuration_error(sync_even
     assert hubspot.associations("deals", deal["id"], "contacts") == []
     # one request for the association, not one per halved batch
     assert hubspot.request_count("POST", "/crm/associations/2026-09/deals/contacts/batch/associate/default") == 1
+
+
+def test_the_rule_is_named_in_the_events_language(sync_event, order, hubspot):
+    sync_event.settings.locale = "de"
+    hubspot.require_property("deals", "closedate", when_property="dealstage", when_value="closedwon")
+    deals_with_stage(sync_event)
+    enqueue(order)
+    run_queue()
+    message = " ".join(failure(order)[1]["error"])
+    assert "HubSpot verlangt in diesem Account 'Close Date', wenn 'Deal Stage' den Wert 'Closed Won' hat" in message
