@@ -542,7 +542,7 @@ class HubSpotSync(OutboundSyncProvider):
                 order=order.code, mapping=str(mapping), reason=reason)
 
     def _required_rule_text(self, mapping, error):
-        """"HubSpot requires 'Close date' when 'Deal stage' is 'Closed won' …", with HubSpot's labels."""
+        """The message for a required property, with HubSpot's labels: HubSpot requires 'Close Date' when …"""
         definitions = self._property_definitions.get(mapping.external_object_type, {})
 
         def label(name):
