@@ -23,10 +23,10 @@ import urllib3
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from hubspot import HubSpot
-from pretix.base.datasync.datasync import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
 from urllib3.util.retry import Retry
 
 from . import conf, oauth
+from .datasync_api import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
 from .oauth import ReconnectRequired, get_valid_access_token
 from .ratelimit import PortalRateLimiter
 

@@ -50,7 +50,7 @@ class HubSpotMappingLogEntryType(NoOpShredderMixin, EventLogEntryType):
 @receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_object_mappings")
 def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
     """A copied event gets the mappings of the original; check-in list fields follow the copied lists."""
-    from pretix.base.datasync.utils import translate_property_mappings
+    from .datasync_api import translate_property_mappings
 
     if sender.hubspot_object_mappings.exists():
         return
