@@ -8,6 +8,9 @@ so that the plugin can talk to HubSpot's EU data centre, a staging system, or th
 from django.conf import settings
 from pretix.base.settings import GlobalSettingsObject
 
+# The scopes the plugin asks for live in a module free of Django, for the HubSpot app project generator.
+from .scopes import OPTIONAL_SCOPES, REQUIRED_SCOPES, STATIC_TOKEN_REQUIRED_SCOPES  # noqa: F401
+
 CONFIG_SECTION = "hubspot"
 
 DEFAULTS = {
@@ -20,22 +23,6 @@ DEFAULTS = {
     # Seconds a single HTTP request to HubSpot may take
     "timeout": "20",
 }
-
-# The scopes HubSpot must grant; without them the plugin cannot do its job.
-REQUIRED_SCOPES = (
-    "oauth",
-    "crm.objects.contacts.read",
-    "crm.objects.contacts.write",
-    "crm.objects.deals.read",
-    "crm.objects.deals.write",
-    "crm.schemas.contacts.read",
-    "crm.schemas.deals.read",
-)
-# Only needed to create the pretix-order-id property from the settings page.
-OPTIONAL_SCOPES = (
-    "crm.schemas.contacts.write",
-    "crm.schemas.deals.write",
-)
 
 
 def get(name: str) -> str:
