@@ -1,6 +1,11 @@
 """
 The HubSpot developer-platform project in hubspot-app/: generated from the plugin's own scope list, and valid by the
 rules of HubSpot's app configuration reference (required fields, types, allowed values, redirect URL format).
+
+HubSpot's CLI cannot check it here: `hs project validate` (@hubspot/cli 8.14) fetches the component schema from
+HubSpot for a signed-in account (`project-schemas/v3/<platformVersion>`). So these tests apply the reference's rules,
+plus the checks the CLI makes locally: hsproject.json has name, srcDir and platformVersion, srcDir exists inside the
+project, an *-hsmeta.json file has only uid, type and config at the top, and the uid matches [A-Za-z0-9_.-]{1,64}.
 """
 import json
 import re
@@ -79,7 +84,9 @@ def test_committed_project_asks_for_exactly_the_plugin_s_scopes():
 
 
 def test_committed_project_follows_hubspot_s_schema():
-    check_project_config(json.loads((PROJECT / hubspot_app.PROJECT_FILE).read_text(encoding="utf-8")))
+    project = json.loads((PROJECT / hubspot_app.PROJECT_FILE).read_text(encoding="utf-8"))
+    check_project_config(project)
+    assert (PROJECT / project["srcDir"] / "app" / "app-hsmeta.json").is_file()
     check_app_config(json.loads((PROJECT / hubspot_app.APP_FILE).read_text(encoding="utf-8")))
     # Nothing else in the project: every other file in src/app/ would be read as an app feature.
     files = sorted(str(p.relative_to(PROJECT)) for p in PROJECT.rglob("*") if p.is_file())
