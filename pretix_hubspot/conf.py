@@ -53,6 +53,20 @@ def request_timeout() -> float:
         return float(DEFAULTS["timeout"])
 
 
+def static_tokens_allowed() -> bool:
+    """
+    Whether organizers may connect with the static access token of a single-account HubSpot app. On unless the
+    administrator switches it off: ``allow_static_tokens=false`` in pretix.cfg, or the global settings page.
+    """
+    if settings.CONFIG_FILE.has_option(CONFIG_SECTION, "allow_static_tokens"):
+        try:
+            return settings.CONFIG_FILE.getboolean(CONFIG_SECTION, "allow_static_tokens")
+        except ValueError:
+            return False  # an unreadable value must not open what the administrator meant to close
+    # Stored the other way round, so that an unticked box (the state of a page that never had it) keeps it on.
+    return not GlobalSettingsObject().settings.get("hubspot_disable_static_tokens", as_type=bool, default=False)
+
+
 def app_credentials():
     """Returns ``(client_id, client_secret)``; either may be empty when the administrator has not set them up."""
     return get("client_id"), get("client_secret")

@@ -21,10 +21,7 @@ PLATFORM_VERSION = "2025.2"
 PROJECT_NAME = "pretix-hubspot"
 APP_UID = "pretix_hubspot_app"
 APP_NAME = "pretix"
-APP_DESCRIPTION = (
-    "Transfers the orders, buyers and attendees of pretix events into HubSpot as contacts and deals. "
-    "Installed from an event's Settings → HubSpot page in pretix."
-)
+APP_DESCRIPTION = "Transfers the orders, buyers and attendees of pretix events into HubSpot as contacts and deals."
 # Replaced by the administrator (or --redirect-url) with their pretix's address; the path is the plugin's own.
 PLACEHOLDER_REDIRECT_URL = "https://pretix.example.com/_hubspot/oauth_return/"
 # "private": only accounts on the app's allowlist may install it (HubSpot allows 10 at a time). "marketplace": any
@@ -36,8 +33,10 @@ PROJECT_FILE = "hsproject.json"
 APP_FILE = "src/app/app-hsmeta.json"
 
 
-def project_config() -> dict:
-    return {"name": PROJECT_NAME, "srcDir": "src", "platformVersion": PLATFORM_VERSION}
+def project_config(auth_type: str = "oauth") -> dict:
+    # A token app gets its own project name, so both can live in one HubSpot account.
+    name = PROJECT_NAME if auth_type == "oauth" else PROJECT_NAME + "-token"
+    return {"name": name, "srcDir": "src", "platformVersion": PLATFORM_VERSION}
 
 
 def app_config(redirect_url: str = PLACEHOLDER_REDIRECT_URL, distribution: str = "private",
@@ -79,7 +78,8 @@ def render(data: dict) -> str:
 
 def project_files(**app_options) -> dict:
     """``{relative path: file content}`` of the whole project."""
-    return {PROJECT_FILE: render(project_config()), APP_FILE: render(app_config(**app_options))}
+    return {PROJECT_FILE: render(project_config(app_options.get("auth_type", "oauth"))),
+            APP_FILE: render(app_config(**app_options))}
 
 
 def write_project(target: Path, **app_options) -> list:

@@ -27,6 +27,9 @@ TOKEN_PATH = "/oauth/2026-03/token"
 INTROSPECT_PATH = "/oauth/2026-03/token/introspect"
 REVOKE_PATH = "/oauth/2026-03/token/revoke"
 ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
+# What HubSpot tells about the static access token of a single-account app (account, app, scopes): the token goes in
+# the JSON body and needs no client credentials, unlike the OAuth introspection above.
+STATIC_TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
 
 # Answers to a refresh that mean the refresh token is dead (revoked, app uninstalled): only a new consent helps.
 RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token")
@@ -227,6 +230,30 @@ def account_details(access_token: str) -> AccountDetails:
     )
 
 
+@dataclass
+class StaticTokenDetails:
+    portal_id: int
+    scopes: list = field(default_factory=list)
+    app_id: int = None
+
+
+def static_token_details(token: str) -> StaticTokenDetails:
+    """The account and scopes of a single-account app's static access token; ``GrantRejected`` if HubSpot refuses it."""
+    response = _request("POST", STATIC_TOKEN_INFO_PATH, json={"tokenKey": token})
+    if response.status_code != 200:
+        logger.info("HubSpot did not accept a static access token: %s %s", response.status_code,
+                    _error_code(response))
+        raise GrantRejected(_("HubSpot did not accept this access token ({code}).").format(
+            code=_error_code(response) or response.status_code), error_code=_error_code(response))
+    body = _json(response)
+    if not body.get("hubId"):
+        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+    scopes = body.get("scopes") or []
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    return StaticTokenDetails(portal_id=int(body["hubId"]), scopes=list(scopes), app_id=body.get("appId"))
+
+
 def revoke(refresh_token: str):
     """Revokes the refresh token at HubSpot. A token HubSpot no longer knows counts as revoked."""
     if not refresh_token:
@@ -248,6 +275,11 @@ def get_valid_access_token(connection) -> str:
     token, ``HubSpotUnavailable`` when HubSpot cannot be asked right now, and ``GrantRejected`` when HubSpot refuses
     for another reason (e.g. the server's app credentials are wrong).
     """
+    if connection.is_static:
+        from . import static_tokens
+
+        # Never refreshed: whoever manages the app in HubSpot hands out a new token, and someone enters it here.
+        return static_tokens.usable_token(connection)
     if connection.needs_reconnect:
         raise ReconnectRequired()
     if connection.access_token_valid_for(REFRESH_MARGIN):

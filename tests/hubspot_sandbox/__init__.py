@@ -42,6 +42,7 @@ OAuth
   installation, which existing tokens feel at once (403 MISSING_SCOPES).
 - Tokens start with the data-hosting prefix (``na1-``/``eu1-``, from the account's ``ui_domain``).
 - ``/account-info/v3/details`` needs the ``oauth`` scope.
+- Static access tokens of single-account apps: see ``static_tokens``.
 
 Authentication and limits
 - Missing or unknown Bearer token: 401 INVALID_AUTHENTICATION; expired: 401 EXPIRED_AUTHENTICATION ("… expired N
