@@ -16,8 +16,10 @@ from pathlib import Path
 
 from . import scopes as conf
 
-# Field rules from HubSpot's app configuration reference (developer platform 2025.2).
-PLATFORM_VERSION = "2025.2"
+# HubSpot's developer platform is versioned like its APIs (a release every March and September, builds of a version
+# fail 18 months after its release). 2026.03 is the version HubSpot's migration guide and CLI (8.x) call the latest;
+# its app schema is 2025.2's, whose field rules (app configuration reference) the tests check.
+PLATFORM_VERSION = "2026.03"
 PROJECT_NAME = "pretix-hubspot"
 APP_UID = "pretix_hubspot_app"
 APP_NAME = "pretix"
