@@ -72,6 +72,16 @@ def test_organizer_page_needs_organizer_settings_permission(client, event_admin,
     assert organizer_url(organizer) not in client.get(hubspot_settings_url(event_admin_event(organizer))).content.decode()
 
 
+def test_removing_a_token_needs_organizer_settings_permission(client, admin_client, event_admin, organizer, token,
+                                                              static_only):
+    enter_token(admin_client, organizer, token)
+    connection = static_connection(organizer)
+    client.force_login(event_admin)
+    assert client.post(organizer_url(organizer, f"tokens/{connection.pk}/remove/")).status_code == 403
+    with scopes_disabled():
+        assert HubSpotConnection.objects.filter(pk=connection.pk).exists()
+
+
 def event_admin_event(organizer):
     with scopes_disabled():
         return Event.objects.get(organizer=organizer, slug="pyconf")
