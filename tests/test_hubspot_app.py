@@ -135,7 +135,7 @@ def test_generator_refuses_static_auth_outside_private_distribution():
         hubspot_app.app_config(auth_type="static", distribution="marketplace")
 
 
-def test_generator_runs_without_a_pretix_installation(tmp_path):
+def test_generator_runs_without_django_settings(tmp_path):
     # An administrator runs it in a shell, without Django settings.
     result = subprocess.run(
         [sys.executable, "-m", "pretix_hubspot.hubspot_app", str(tmp_path),

@@ -3,14 +3,15 @@ Connecting by the static access token of a single-account HubSpot app, entered i
 enter it, that it never shows up again, that the organizer's events (and only those) can use it, what happens when
 HubSpot stops accepting it, and that an administrator can switch the whole way off.
 """
-import configparser
 import logging
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Event, LogEntry, Organizer, Team, User
+from pretix.base.models.auth import StaffSession
 from pretix.base.settings import GlobalSettingsObject
 
 from pretix_hubspot.models import EventConnection, HubSpotConnection
@@ -287,15 +288,67 @@ def test_removing_the_token_disconnects_the_events(admin_client, organizer, even
 
 
 @pytest.fixture(params=["pretix.cfg", "global settings"])
-def switch_off(request, settings):
+def switch_off(request):
+    parser = settings.CONFIG_FILE.cp  # the parsed pretix.cfg behind pretix's environment-aware wrapper
+    assert not parser.has_section("hubspot")
+
     def run():
         if request.param == "pretix.cfg":
-            config = configparser.ConfigParser()
-            config.read_dict({"hubspot": {"allow_static_tokens": "false"}})
-            settings.CONFIG_FILE = config
+            parser.add_section("hubspot")
+            parser.set("hubspot", "allow_static_tokens", "false")
         else:
             GlobalSettingsObject().settings.set("hubspot_disable_static_tokens", True)
-    return run
+    yield run
+    if parser.has_section("hubspot"):
+        parser.remove_section("hubspot")
+
+
+def become_staff(client, user):
+    user.is_staff = True
+    user.save()
+    session = client.session
+    session.save()
+    StaffSession.objects.create(user=user, session_key=session.session_key)
+
+
+def test_pretix_cfg_option_wins_over_the_global_settings_field(admin_client, user, static_only):
+    parser = settings.CONFIG_FILE.cp
+    parser.add_section("hubspot")
+    try:
+        parser.set("hubspot", "allow_static_tokens", "true")
+        GlobalSettingsObject().settings.set("hubspot_disable_static_tokens", True)
+        become_staff(admin_client, user)
+        page = admin_client.get("/control/global/settings/")
+        assert page.context["form"].fields["hubspot_disable_static_tokens"].disabled
+        assert "option allow_static_tokens" in page.content.decode()
+        from pretix_hubspot import conf
+        assert conf.static_tokens_allowed()
+    finally:
+        parser.remove_section("hubspot")
+
+
+def test_global_settings_page_switches_tokens_off(admin_client, user, organizer, token, static_only):
+    become_staff(admin_client, user)
+    page = admin_client.get("/control/global/settings/")
+    form = page.context["form"]
+    assert not form.fields["hubspot_disable_static_tokens"].disabled
+    data = {}
+    for name, field in form.fields.items():  # the page as it is, as the browser would send it back
+        value = form[name].value()
+        if value in (None, "") and field.initial is not None:
+            value = field.initial
+        if hasattr(field.widget, "widgets"):  # multi-language fields: one input per language
+            for i, v in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{i}"] = v or ""
+        elif value not in (None, False):
+            data[name] = value
+    data["hubspot_disable_static_tokens"] = "on"
+    response = admin_client.post("/control/global/settings/", data)
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+
+    assert "has been switched off on this server" in enter_token(admin_client, organizer, token).content.decode()
+    with scopes_disabled():
+        assert not HubSpotConnection.objects.exists()
 
 
 def test_switched_off_organizer_page_refuses_tokens(admin_client, organizer, token, static_only, switch_off):
