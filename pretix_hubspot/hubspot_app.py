@@ -56,10 +56,7 @@ def app_config(redirect_url: str = PLACEHOLDER_REDIRECT_URL, distribution: str =
     auth = {"type": auth_type}
     if auth_type == "oauth":
         auth["redirectUrls"] = [redirect_url]
-        auth["requiredScopes"] = list(conf.REQUIRED_SCOPES)
-    else:
-        # "oauth" is the scope of the OAuth flow itself, which a static token never goes through.
-        auth["requiredScopes"] = list(conf.STATIC_TOKEN_REQUIRED_SCOPES)
+    auth["requiredScopes"] = list(conf.REQUIRED_SCOPES)
     auth["optionalScopes"] = list(conf.OPTIONAL_SCOPES)
     auth["conditionallyRequiredScopes"] = []
     return {

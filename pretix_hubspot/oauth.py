@@ -27,9 +27,6 @@ TOKEN_PATH = "/oauth/2026-03/token"
 INTROSPECT_PATH = "/oauth/2026-03/token/introspect"
 REVOKE_PATH = "/oauth/2026-03/token/revoke"
 ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
-# What HubSpot tells about the static access token of a single-account app (account, app, scopes): the token goes in
-# the JSON body and needs no client credentials, unlike the OAuth introspection above.
-STATIC_TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
 
 # Answers to a refresh that mean the refresh token is dead (revoked, app uninstalled): only a new consent helps.
 RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token")
@@ -59,9 +56,10 @@ class HubSpotUnavailable(OAuthError):
 class GrantRejected(OAuthError):
     """HubSpot rejected the code or refresh token (``invalid_grant`` and friends); retrying will not help."""
 
-    def __init__(self, message, error_code=""):
+    def __init__(self, message, error_code="", status=None):
         super().__init__(message)
         self.error_code = error_code
+        self.status = status
 
 
 @dataclass
@@ -219,7 +217,7 @@ def account_details(access_token: str) -> AccountDetails:
     response = _request("GET", ACCOUNT_DETAILS_PATH, headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code != 200:
         raise GrantRejected(_("HubSpot did not let us read the account details ({code}).").format(
-            code=response.status_code), error_code=_error_code(response))
+            code=response.status_code), error_code=_error_code(response), status=response.status_code)
     body = _json(response)
     if not body.get("portalId"):
         raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
@@ -228,30 +226,6 @@ def account_details(access_token: str) -> AccountDetails:
         ui_domain=str(body.get("uiDomain") or ""),
         data_hosting_location=str(body.get("dataHostingLocation") or ""),
     )
-
-
-@dataclass
-class StaticTokenDetails:
-    portal_id: int
-    scopes: list = field(default_factory=list)
-    app_id: int = None
-
-
-def static_token_details(token: str) -> StaticTokenDetails:
-    """The account and scopes of a single-account app's static access token; ``GrantRejected`` if HubSpot refuses it."""
-    response = _request("POST", STATIC_TOKEN_INFO_PATH, json={"tokenKey": token})
-    if response.status_code != 200:
-        logger.info("HubSpot did not accept a static access token: %s %s", response.status_code,
-                    _error_code(response))
-        raise GrantRejected(_("HubSpot did not accept this access token ({code}).").format(
-            code=_error_code(response) or response.status_code), error_code=_error_code(response))
-    body = _json(response)
-    if not body.get("hubId"):
-        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
-    scopes = body.get("scopes") or []
-    if isinstance(scopes, str):
-        scopes = scopes.split()
-    return StaticTokenDetails(portal_id=int(body["hubId"]), scopes=list(scopes), app_id=body.get("appId"))
 
 
 def revoke(refresh_token: str):

@@ -3,7 +3,8 @@ The HubSpot scopes the plugin asks for. Free of Django imports, so that the HubS
 from them without a pretix installation (``python -m pretix_hubspot.hubspot_app``).
 """
 
-# The scopes HubSpot must grant; without them the plugin cannot do its job.
+# The scopes HubSpot must grant; without them the plugin cannot do its job. The same for an app with static auth:
+# "oauth" is what HubSpot's account information API asks for, with any kind of token.
 REQUIRED_SCOPES = (
     "oauth",
     "crm.objects.contacts.read",
@@ -18,5 +19,3 @@ OPTIONAL_SCOPES = (
     "crm.schemas.contacts.write",
     "crm.schemas.deals.write",
 )
-# A static access token never goes through the OAuth flow, so its app has no "oauth" scope.
-STATIC_TOKEN_REQUIRED_SCOPES = tuple(scope for scope in REQUIRED_SCOPES if scope != "oauth")

@@ -91,6 +91,63 @@ def ui_domain(token: str) -> str:
     return "app.hubspot.com" if data_centre == "na1" else f"app-{data_centre}.hubspot.com"
 
 
+# HubSpot reports no scopes for a static token without the app's client credentials, and its account information
+# API answers with any valid token that has "oauth". So the check asks HubSpot what the integration will ask: the
+# account, then one read per read scope; HubSpot answers 403 MISSING_SCOPES for a scope the app lacks. Writes cannot
+# be tried without writing; a missing write scope shows with the first transfer, as for any connection.
+READ_CHECKS = (
+    ("crm.objects.contacts.read", lambda api: api.call(api.sdk.crm.contacts.basic_api.get_page, limit=1)),
+    ("crm.objects.deals.read", lambda api: api.call(api.sdk.crm.deals.basic_api.get_page, limit=1)),
+    ("crm.schemas.contacts.read",
+     lambda api: api.call(api.sdk.crm.properties.core_api.get_by_name, "contacts", "email")),
+    ("crm.schemas.deals.read", lambda api: api.call(api.sdk.crm.properties.core_api.get_by_name, "deals", "dealname")),
+)
+
+
+def missing_scopes(scopes) -> TokenCheckError:
+    return TokenCheckError(_(
+        "The HubSpot app of this access token lacks permissions the integration needs ({scopes}). Add them to the "
+        "app's required scopes in HubSpot, install it again and enter its access token here."
+    ).format(scopes=", ".join(scopes)))
+
+
+def check_token(token: str):
+    """
+    ``(account details, scopes HubSpot confirmed)`` for a static token, or ``TokenCheckError`` saying what is wrong.
+    The token is only sent in the Authorization header.
+    """
+    from .client import HubSpotApi, HubSpotError
+
+    try:
+        account = oauth.account_details(token)
+    except oauth.GrantRejected as e:
+        if e.status == 403:
+            raise missing_scopes(["oauth"])
+        raise TokenCheckError(_("HubSpot did not accept this access token. Please copy the current access token of "
+                                "your HubSpot app again (it may have been rotated) and enter it here."))
+    except oauth.OAuthError as e:
+        raise TokenCheckError(_("The access token could not be checked: {reason}").format(reason=e))
+
+    # Not saved: only what the client needs to send the reads with this token.
+    probe = HubSpotConnection(portal_id=account.portal_id, auth_type=HubSpotConnection.AUTH_STATIC)
+    probe.access_token = token
+    api = HubSpotApi(probe)
+    confirmed, missing = ["oauth"], []
+    for scope, read in READ_CHECKS:
+        try:
+            read(api)
+        except HubSpotError as e:
+            if e.status != 403:
+                raise TokenCheckError(_("The access token could not be checked: {reason}").format(
+                    reason=e.messages[0] if getattr(e, "messages", None) else e))
+            missing.append(scope)
+        else:
+            confirmed.append(scope)
+    if missing:
+        raise missing_scopes(missing)
+    return account, confirmed
+
+
 def save_token(organizer, user, token: str) -> SaveResult:
     """
     Checks the token with HubSpot (account and scopes) and stores it, encrypted, as the organizer's connection to
@@ -99,36 +156,23 @@ def save_token(organizer, user, token: str) -> SaveResult:
     token = token.strip()
     if not conf.static_tokens_allowed():
         raise TokenCheckError(_("Connecting with an access token has been switched off on this server."))
-    try:
-        details = oauth.static_token_details(token)
-    except oauth.GrantRejected:
-        raise TokenCheckError(_("HubSpot did not accept this access token. Please copy the current access token of "
-                                "your HubSpot app again (it may have been rotated) and enter it here."))
-    except oauth.OAuthError as e:
-        raise TokenCheckError(_("The access token could not be checked: {reason}").format(reason=e))
-    missing = [s for s in conf.STATIC_TOKEN_REQUIRED_SCOPES if s not in set(details.scopes)]
-    if missing:
-        raise TokenCheckError(_(
-            "The HubSpot app of this access token lacks permissions the integration needs ({scopes}). Add them to "
-            "the app's required scopes in HubSpot, install it again and enter its access token here."
-        ).format(scopes=", ".join(missing)))
-
+    account, scopes = check_token(token)
     with transaction.atomic():
         connection = HubSpotConnection.objects.select_for_update().filter(
-            organizer=organizer, portal_id=details.portal_id,
+            organizer=organizer, portal_id=account.portal_id,
         ).first()
         if connection is not None and not connection.is_static:
             raise TokenCheckError(_(
                 "This organizer is already connected to HubSpot account {portal_id} through HubSpot's sign-in. "
                 "Events can use that connection; disconnect them all before connecting this account by access token."
-            ).format(portal_id=details.portal_id))
+            ).format(portal_id=account.portal_id))
         created = connection is None
         if created:
-            connection = HubSpotConnection(organizer=organizer, portal_id=details.portal_id,
+            connection = HubSpotConnection(organizer=organizer, portal_id=account.portal_id,
                                            auth_type=HubSpotConnection.AUTH_STATIC)
-        connection.ui_domain = ui_domain(token)
-        connection.data_hosting_location = hublet(token)
-        connection.scopes = sorted(details.scopes)
+        connection.ui_domain = account.ui_domain or ui_domain(token)
+        connection.data_hosting_location = account.data_hosting_location or hublet(token)
+        connection.scopes = scopes
         connection.connected_by = user
         connection.access_token = token
         connection.refresh_token = ""

@@ -29,8 +29,6 @@ NEVER_SHOWN = {
     # authorization …"
     "HubSpot did not accept the new access token.",
     "HubSpot did not let us read the account details (…).",
-    # the static token check on the organizer's page: caught, shown as "HubSpot did not accept this access token. …"
-    "HubSpot did not accept this access token (…).",
     # revoking on disconnect: caught, shown as "The access data has been deleted here, but HubSpot could not be told …"
     "HubSpot did not confirm that access was revoked (…).",
     # the reason stored on a connection marked "Reconnect required", which the page shows without it

@@ -102,9 +102,8 @@ def test_committed_project_follows_hubspot_s_schema():
 def test_every_variant_follows_hubspot_s_schema(options):
     app = hubspot_app.app_config(**options)
     check_app_config(app)
-    if options.get("auth_type") == "static":
-        assert app["config"]["auth"]["requiredScopes"] == list(conf.STATIC_TOKEN_REQUIRED_SCOPES)
-        assert "oauth" not in app["config"]["auth"]["requiredScopes"]
+    assert app["config"]["auth"]["requiredScopes"] == list(conf.REQUIRED_SCOPES)
+    assert app["config"]["auth"]["optionalScopes"] == list(conf.OPTIONAL_SCOPES)
 
 
 def test_schema_check_refuses_what_hubspot_refuses():

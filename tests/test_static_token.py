@@ -107,8 +107,10 @@ def test_token_is_checked_stored_encrypted_and_never_shown_again(admin_client, o
     assert token not in connection.access_token_encrypted
     assert connection.access_token == token
     assert connection.refresh_token == ""
-    assert "crm.objects.contacts.write" in connection.scopes
-    assert static_only.request_count("POST", "/oauth/v2/private-apps/get/access-token-info") == 1
+    assert {"oauth", "crm.objects.deals.read", "crm.schemas.contacts.read"} <= set(connection.scopes)
+    # The account, then one read per read scope; the token itself never travels in a URL.
+    assert static_only.request_count("GET", "/account-info/") == 1
+    assert all(token not in str(e["path"]) + str(e["query"]) for e in static_only.request_log)
     with scopes_disabled():
         entries = list(LogEntry.objects.filter(action_type__startswith="pretix_hubspot."))
     assert [e.action_type for e in entries] == ["pretix_hubspot.static_token.saved"]
@@ -128,11 +130,17 @@ def test_token_hubspot_does_not_accept_is_refused_and_not_echoed(admin_client, o
         assert not HubSpotConnection.objects.exists()
 
 
-def test_token_without_the_needed_scopes_is_refused(admin_client, organizer, static_only):
-    weak = static_only.issue_static_token(static_only.default_portal_id, scopes=["crm.objects.contacts.read"])
+@pytest.mark.parametrize("scopes, named", [
+    (["oauth", "crm.objects.contacts.read", "crm.objects.contacts.write"],
+     "crm.objects.deals.read, crm.schemas.contacts.read, crm.schemas.deals.read"),
+    (["crm.objects.contacts.read", "crm.objects.deals.read"], "(oauth)"),
+])
+def test_token_without_the_needed_scopes_is_refused(admin_client, organizer, static_only, scopes, named):
+    weak = static_only.issue_static_token(static_only.default_portal_id, scopes=scopes)
     html = enter_token(admin_client, organizer, weak).content.decode()
     assert "lacks permissions the integration needs" in html
-    assert "crm.objects.deals.write" in html
+    assert named in html
+    assert weak not in html
     with scopes_disabled():
         assert not HubSpotConnection.objects.exists()
 

@@ -62,7 +62,7 @@ class OrganizerSettingsView(OrganizerDetailViewMixin, OrganizerPermissionRequire
         ctx["token_connections"] = HubSpotConnection.objects.filter(
             organizer=self.request.organizer, auth_type=HubSpotConnection.AUTH_STATIC,
         ).select_related("connected_by").prefetch_related("event_connections__event").order_by("portal_id")
-        ctx["required_scopes"] = conf.STATIC_TOKEN_REQUIRED_SCOPES
+        ctx["required_scopes"] = conf.REQUIRED_SCOPES
         ctx["optional_scopes"] = conf.OPTIONAL_SCOPES
         return ctx
 

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Request, Response
 
 from . import (  # noqa: F401  (the crm_* and oauth_* modules are imported for their @route registrations)
     control, crm_associations, crm_objects, crm_pipelines, crm_properties, crm_search, errors, oauth_endpoints, routing,
-    static_tokens,
 )
 from .context import RequestContext
 

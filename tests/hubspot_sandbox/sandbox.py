@@ -127,7 +127,7 @@ class HubSpotSandbox:
         """Installs a static-auth app in the portal and returns its access token."""
         from . import static_tokens
 
-        scopes = [s for s in (defaults.DEFAULT_GRANT if scopes is None else scopes) if s != "oauth"]
+        scopes = defaults.DEFAULT_GRANT if scopes is None else scopes
         with self.lock:
             return static_tokens.issue(self.state, portal_id, scopes)
 
