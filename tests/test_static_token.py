@@ -90,7 +90,11 @@ def event_admin_event(organizer):
 
 def test_organizer_page_is_linked_for_organizer_admins(admin_client, organizer, event, static_only):
     assert organizer_url(organizer) in admin_client.get(f"/control/organizer/{organizer.slug}/").content.decode()
-    assert organizer_url(organizer) in admin_client.get(hubspot_settings_url(event)).content.decode()
+    event_page = admin_client.get(hubspot_settings_url(event)).content.decode()
+    assert organizer_url(organizer) in event_page
+    # A server without the OAuth app says so, and points to the access token instead.
+    assert "The HubSpot app is not set up on this server yet." in event_page
+    assert "an organizer with a single HubSpot account can connect it with the access token" in event_page
 
 
 def test_token_is_checked_stored_encrypted_and_never_shown_again(admin_client, organizer, token, static_only, caplog):
