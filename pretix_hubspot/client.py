@@ -25,13 +25,14 @@ import urllib3
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from hubspot import HubSpot
-from pretix.base.datasync.datasync import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
 from urllib3.util.retry import Retry
 
 from . import conf, oauth
 from .api_paths import versioned_api_client
+from .datasync_api import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
 from .oauth import ReconnectRequired, get_valid_access_token
 from .ratelimit import PortalRateLimiter
+from .static_tokens import StaticTokenRejected, StaticTokensSwitchedOff, token_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -345,6 +346,8 @@ class HubSpotApi:
         if self._token is None or not self.connection.access_token_valid_for(TOKEN_MARGIN):
             try:
                 token = get_valid_access_token(self.connection)
+            except (StaticTokenRejected, StaticTokensSwitchedOff) as e:
+                raise HubSpotConfigError(str(e)) from None
             except ReconnectRequired:
                 raise HubSpotConfigError(reconnect_message()) from None
             except Exception as e:
@@ -400,6 +403,9 @@ class HubSpotApi:
                                     error.retry_after)
                         waited += error.retry_after
                         continue
+                elif error.status == 401 and self.connection.is_static:
+                    # A static token cannot be refreshed: it was revoked or rotated in HubSpot.
+                    raise HubSpotConfigError(str(token_rejected(self.connection))) from None
                 elif error.status == 401 and not refreshed:
                     refreshed = True
                     self._force_refresh()

@@ -11,6 +11,9 @@ import re
 from django.conf import settings
 from pretix.base.settings import GlobalSettingsObject
 
+# The scopes the plugin asks for live in a module free of Django, for the HubSpot app project generator.
+from .scopes import OPTIONAL_SCOPES, REQUIRED_SCOPES  # noqa: F401
+
 logger = logging.getLogger(__name__)
 
 CONFIG_SECTION = "hubspot"
@@ -28,22 +31,6 @@ DEFAULTS = {
     # HubSpot's date-versioned API release (YYYY-MM) every request goes to; see api_paths.py
     "api_version": "2026-09",
 }
-
-# The scopes HubSpot must grant; without them the plugin cannot do its job.
-REQUIRED_SCOPES = (
-    "oauth",
-    "crm.objects.contacts.read",
-    "crm.objects.contacts.write",
-    "crm.objects.deals.read",
-    "crm.objects.deals.write",
-    "crm.schemas.contacts.read",
-    "crm.schemas.deals.read",
-)
-# Only needed to create the pretix-order-id property from the settings page.
-OPTIONAL_SCOPES = (
-    "crm.schemas.contacts.write",
-    "crm.schemas.deals.write",
-)
 
 
 def get(name: str) -> str:
@@ -81,6 +68,20 @@ def api_version() -> str:
         return value
     logger.error("Ignoring [hubspot] api_version=%r: HubSpot's API versions look like 2026-09.", value)
     return DEFAULTS["api_version"]
+
+
+def static_tokens_allowed() -> bool:
+    """
+    Whether organizers may connect with the static access token of a single-account HubSpot app. On unless the
+    administrator switches it off: ``allow_static_tokens=false`` in pretix.cfg, or the global settings page.
+    """
+    if settings.CONFIG_FILE.has_option(CONFIG_SECTION, "allow_static_tokens"):
+        try:
+            return settings.CONFIG_FILE.getboolean(CONFIG_SECTION, "allow_static_tokens")
+        except ValueError:
+            return False  # an unreadable value must not open what the administrator meant to close
+    # Stored the other way round, so that an unticked box (the state of a page that never had it) keeps it on.
+    return not GlobalSettingsObject().settings.get("hubspot_disable_static_tokens", as_type=bool, default=False)
 
 
 def app_credentials():

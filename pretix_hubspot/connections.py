@@ -116,6 +116,9 @@ def release_connection(connection: HubSpotConnection, event, user=None) -> Disco
         still_used_by = connection.event_connections.count()
         if still_used_by:
             return DisconnectResult(still_used_by=still_used_by)
+        if connection.is_static:
+            # The organizer's token stays for its other events; it is removed in the organizer's settings.
+            return DisconnectResult()
         refresh_token = connection.refresh_token
         connection.delete()
     # Outside the transaction: HubSpot's answer must not decide whether our copy of the tokens is gone.

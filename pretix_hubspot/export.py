@@ -15,8 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
 from django.utils.timezone import make_aware, now
 from pretix.base.models import LogEntry, Order, OrderPosition
-from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
+from .datasync_api import OrderSyncQueue, OrderSyncResult
 from .models import OrderExport
 
 logger = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def _drain_soon():
     """
     if not settings.HAS_CELERY:
         return
-    from pretix.base.services.datasync import sync_all
+    from .datasync_api import sync_all
 
     transaction.on_commit(lambda: sync_all.apply_async())
 

@@ -2,10 +2,9 @@
 from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
-from pretix.base.datasync.sourcefields import get_data_fields
-from pretix.base.models.datasync import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
 from pretix.control.forms.mapping import PropertyMappingForm, PropertyMappingFormSet, pretix_fields_choices
 
+from .datasync_api import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, get_data_fields
 from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS
 
 AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)

@@ -44,8 +44,20 @@ def fields() -> OrderedDict:
             max_value=300,
             help_text=_("Leave empty for {default} seconds.").format(default=conf.DEFAULTS["timeout"]),
         )),
+        ("hubspot_disable_static_tokens", forms.BooleanField(
+            label=_("Do not allow connecting with access tokens of single-account HubSpot apps"),
+            required=False,
+            help_text=_("Organizers can otherwise enter the static access token of their own HubSpot app in their "
+                        "organizer settings, instead of connecting through the HubSpot app above."),
+        )),
     ])
     for key, field in result.items():
+        if key == "hubspot_disable_static_tokens":
+            if conf.is_configured_in_file("allow_static_tokens"):
+                field.disabled = True
+                field.help_text = _("Set in the server's pretix.cfg (section [hubspot], option {option}); change it "
+                                    "there.").format(option="allow_static_tokens")
+            continue
         name = key[len("hubspot_"):]
         if conf.is_configured_in_file(name):
             field.disabled = True

@@ -9,11 +9,11 @@ from enum import Enum
 
 from django.utils.translation import gettext_lazy as _
 from hubspot.crm.properties import ApiException, PropertyCreate, PropertyGroupCreate
-from pretix.base.datasync.datasync import RecoverableSyncError
 from urllib3.exceptions import HTTPError
 
 from . import oauth
 from .client import HubSpotApi
+from .datasync_api import RecoverableSyncError
 from .models import HUBSPOT_OBJECT_TYPES
 
 logger = logging.getLogger(__name__)

@@ -27,11 +27,21 @@ PRETIX_MODELS = (
 
 class HubSpotConnection(LoggedModel):
     """
-    An OAuth installation of the HubSpot app in one HubSpot account (portal), owned by an organizer.
+    An installation of a HubSpot app in one HubSpot account (portal), owned by an organizer.
 
-    Any event of the organizer can use it; consenting once is enough for all of them. The tokens are stored
-    encrypted (see ``crypto``) and are never rendered, logged or copied with an event.
+    Either the server's OAuth app (access and refresh token, ``AUTH_OAUTH``), or a single-account app of the
+    organizer whose static access token someone entered in the organizer's settings (``AUTH_STATIC``; it never
+    expires and cannot be refreshed, see ``static_tokens``). Any event of the organizer can use it; consenting once
+    is enough for all of them. The tokens are stored encrypted (see ``crypto``) and are never rendered, logged or
+    copied with an event.
     """
+
+    AUTH_OAUTH = "oauth"
+    AUTH_STATIC = "static"
+    AUTH_TYPES = (
+        (AUTH_OAUTH, _("HubSpot sign-in (OAuth)")),
+        (AUTH_STATIC, _("Access token of a single-account app")),
+    )
 
     organizer = models.ForeignKey("pretixbase.Organizer", on_delete=models.CASCADE, related_name="hubspot_connections")
     portal_id = models.BigIntegerField(verbose_name=_("HubSpot account ID"))
@@ -50,11 +60,16 @@ class HubSpotConnection(LoggedModel):
     # Set when HubSpot rejected the refresh token (app uninstalled, token revoked): a person has to consent again.
     needs_reconnect = models.BooleanField(default=False)
     last_refresh_error = models.TextField(blank=True)
+    auth_type = models.CharField(max_length=16, choices=AUTH_TYPES, default=AUTH_OAUTH)
 
     objects = ScopedManager(organizer="organizer")
 
     class Meta:
         unique_together = (("organizer", "portal_id"),)
+
+    @property
+    def is_static(self) -> bool:
+        return self.auth_type == self.AUTH_STATIC
 
     def __str__(self):
         return f"HubSpot {self.portal_id}"
@@ -76,6 +91,9 @@ class HubSpotConnection(LoggedModel):
         self.refresh_token_encrypted = crypto.encrypt(value)
 
     def access_token_valid_for(self, margin: timedelta) -> bool:
+        if self.is_static:
+            # A static token has no expiry; HubSpot's 401 is what ends it.
+            return bool(self.access_token_encrypted) and not self.needs_reconnect
         return bool(
             self.access_token_encrypted
             and self.access_token_expires

@@ -55,9 +55,10 @@ class HubSpotUnavailable(OAuthError):
 class GrantRejected(OAuthError):
     """HubSpot rejected the code or refresh token (``invalid_grant`` and friends); retrying will not help."""
 
-    def __init__(self, message, error_code=""):
+    def __init__(self, message, error_code="", status=None):
         super().__init__(message)
         self.error_code = error_code
+        self.status = status
 
 
 @dataclass
@@ -215,7 +216,7 @@ def account_details(access_token: str) -> AccountDetails:
     response = _request("GET", api_paths.account_details_path(), headers={"Authorization": f"Bearer {access_token}"})
     if response.status_code != 200:
         raise GrantRejected(_("HubSpot did not let us read the account details ({code}).").format(
-            code=response.status_code), error_code=_error_code(response))
+            code=response.status_code), error_code=_error_code(response), status=response.status_code)
     body = _json(response)
     if not body.get("portalId"):
         raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
@@ -247,6 +248,11 @@ def get_valid_access_token(connection) -> str:
     token, ``HubSpotUnavailable`` when HubSpot cannot be asked right now, and ``GrantRejected`` when HubSpot refuses
     for another reason (e.g. the server's app credentials are wrong).
     """
+    if connection.is_static:
+        from . import static_tokens
+
+        # Never refreshed: whoever manages the app in HubSpot hands out a new token, and someone enters it here.
+        return static_tokens.usable_token(connection)
     if connection.needs_reconnect:
         raise ReconnectRequired()
     if connection.access_token_valid_for(REFRESH_MARGIN):

@@ -14,10 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import List, Optional
 
 from django.utils.translation import gettext as _
-from pretix.base.datasync.datasync import BaseSyncError
-from pretix.base.models.datasync import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
 from pretix.control.forms.mapping import PropertyMappingForm
 
+from .datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER_POSITION
 from .sync import HubSpotSync, OrderOutcome, plan_writes, record_label
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value

@@ -15,10 +15,10 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from hubspot.crm.pipelines import ApiException as PipelinesApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
-from pretix.base.datasync.datasync import BaseSyncError, SyncConfigError
 
 from . import oauth
 from .client import HubSpotApi
+from .datasync_api import BaseSyncError, SyncConfigError
 from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES
 from .oauth import ReconnectRequired
 

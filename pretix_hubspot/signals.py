@@ -4,16 +4,16 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
-from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types
+from pretix.base.logentrytypes import EventLogEntryType, LogEntryType, NoOpShredderMixin, log_entry_types
 from pretix.base.models import OrderRefund
 from pretix.base.signals import (
     event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
     order_paid, order_placed, order_reactivated, register_global_settings,
 )
-from pretix.control.signals import nav_event_settings, order_info
+from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, ObjectMapping
-from .permissions import ORDERS_PERMISSION, SETTINGS_PERMISSION
+from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION
 
 
 @receiver(nav_event_settings, dispatch_uid="pretix_hubspot_nav_settings")
@@ -50,7 +50,7 @@ class HubSpotMappingLogEntryType(NoOpShredderMixin, EventLogEntryType):
 @receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_object_mappings")
 def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
     """A copied event gets the mappings of the original; check-in list fields follow the copied lists."""
-    from pretix.base.datasync.utils import translate_property_mappings
+    from .datasync_api import translate_property_mappings
 
     if sender.hubspot_object_mappings.exists():
         return
@@ -127,6 +127,9 @@ def hubspot_global_settings(sender, **kwargs):
                                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
     "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
                                                     "account {portal_id} for {object_type}."),
+    "pretix_hubspot.static_token.rejected": _("HubSpot no longer accepts the access token of HubSpot account "
+                                              "{portal_id}. Please enter a new one in the organizer's HubSpot "
+                                              "settings."),
 })
 class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the HubSpot account id and domain, never a token and nothing about a person.
@@ -166,3 +169,28 @@ def preview_order_info(sender, order, request, **kwargs):
         return ""
     return render_to_string("pretix_hubspot/preview_order_info.html", {"preview_url": preview_url(sender, order)},
                             request=request)
+
+
+# --- The organizer's HubSpot page: access tokens of single-account apps ---------------------------------------------
+
+
+@receiver(nav_organizer, dispatch_uid="pretix_hubspot_nav_organizer")
+def navbar_organizer(sender, request, **kwargs):
+    if not request.user.has_organizer_permission(request.organizer, ORGANIZER_SETTINGS_PERMISSION, request=request):
+        return []
+    url = resolve(request.path_info)
+    return [{
+        "label": _("HubSpot"),
+        "url": reverse("plugins:pretix_hubspot:organizer.settings", kwargs={"organizer": request.organizer.slug}),
+        "icon": "exchange",
+        "active": url.namespace == "plugins:pretix_hubspot" and url.url_name.startswith("organizer."),
+    }]
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.static_token.saved": _("An access token for HubSpot account {portal_id} has been saved."),
+    "pretix_hubspot.static_token.removed": _("The access token for HubSpot account {portal_id} has been removed."),
+})
+class HubSpotOrganizerLogEntryType(NoOpShredderMixin, LogEntryType):
+    # The data holds the HubSpot account id and counts, never a token.
+    pass

@@ -9,10 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from pretix.base.datasync.sourcefields import get_data_fields
 from pretix.base.models import Order
-from pretix.base.models.datasync import MODE_OVERWRITE
 
+from .datasync_api import MODE_OVERWRITE, get_data_fields
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER, PRETIX_ORDER_POSITION
 from .schema import DEAL_STAGE_PROPERTY, ObjectSchema, Pipeline
 

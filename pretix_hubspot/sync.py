@@ -17,21 +17,19 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils.timezone import now
 from django.utils.translation import gettext as _, gettext_lazy
-from pretix.base.datasync.datasync import (
-    BaseSyncError, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
-    datasync_providers,
-)
-from pretix.base.datasync.sourcefields import EVENT, EVENT_OR_SUBEVENT, ORDER, ORDER_POSITION
-from pretix.base.datasync.utils import assign_properties
 from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderPosition
-from pretix.base.models.datasync import MODE_OVERWRITE, OrderSyncQueue, OrderSyncResult
 from pretix.helpers import OF_SELF
 
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
 from .client import (
     HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
     reconnect_message, required_rule_message,
+)
+from .datasync_api import (
+    EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue, OrderSyncResult,
+    OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError, assign_properties,
+    datasync_providers,
 )
 from .matching import find_records, group_objects
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS

@@ -19,9 +19,9 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
-from pretix.base.models.datasync import OrderSyncQueue
-from pretix.base.services.datasync import run_sync
 from pretix.celery_app import app
+
+from .datasync_api import OrderSyncQueue, run_sync
 
 logger = logging.getLogger(__name__)
 

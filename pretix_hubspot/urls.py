@@ -39,3 +39,14 @@ from .views import preview as preview_views  # noqa: E402
 urlpatterns += [
     path(EVENT_PREFIX + "preview/", preview_views.PreviewView.as_view(), name="preview"),
 ]
+
+# The organizer's HubSpot page: access tokens of single-account HubSpot apps
+from .views import organizer as organizer_views  # noqa: E402
+
+ORGANIZER_PREFIX = "control/organizer/<str:organizer>/hubspot/"
+
+urlpatterns += [
+    path(ORGANIZER_PREFIX, organizer_views.OrganizerSettingsView.as_view(), name="organizer.settings"),
+    path(ORGANIZER_PREFIX + "tokens/<int:connection>/remove/", organizer_views.RemoveTokenView.as_view(),
+         name="organizer.token.remove"),
+]

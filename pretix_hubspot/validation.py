@@ -10,10 +10,9 @@ from decimal import Decimal, InvalidOperation
 from typing import List, Optional, Union
 
 from django.utils.translation import gettext_lazy as _
-from pretix.base.datasync.sourcefields import AVAILABLE_MODELS, ORDER_POSITION, get_data_fields
 from pretix.base.models import Question
-from pretix.base.models.datasync import MODE_APPEND_LIST
 
+from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION, get_data_fields
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
 from .schema import (
     DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY, TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER,

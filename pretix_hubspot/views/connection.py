@@ -84,6 +84,9 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })
+        # Connections by access token (the organizer's HubSpot page)
+        from .organizer import event_page_context
+        ctx.update(event_page_context(self.request, ctx))
         return ctx
 
 
@@ -119,6 +122,9 @@ class UseExistingConnectionView(EventActionView):
         connection = get_object_or_404(HubSpotConnection, organizer=request.organizer, pk=connection_id)
         if connection.needs_reconnect:
             messages.error(request, _("HubSpot no longer accepts this connection. Please request access again."))
+            return self.back()
+        if connection.is_static and not conf.static_tokens_allowed():
+            messages.error(request, _("Connecting with an access token has been switched off on this server."))
             return self.back()
         connections.reuse_connection(request.event, request.user, connection)
         messages.success(request, SUCCESS_MESSAGE)

@@ -11,11 +11,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
-from pretix.base.datasync.sourcefields import get_data_fields
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import schema as hubspot_schema
+from ..datasync_api import get_data_fields
 from ..forms import IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for
 from ..permissions import SETTINGS_PERMISSION
 from ..starter_sets import ORDER_ID_PROPERTY, build_initial, get_starter_set

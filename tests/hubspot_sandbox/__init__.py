@@ -58,6 +58,7 @@ API versions
   associations", answers 400 VALIDATION_ERROR (documented); ``subCategory`` REQUIRED_PROPERTY_MISSING or
   ASSOCIATION_PERMISSION_DENIED, ``context.propertyName`` and ``context.conditionPropertyName``/``…Value`` are the
   sandbox's choice. A batch fails whole, like other invalid values. Numbered paths and 2026-03 ignore the rules.
+- Static access tokens of single-account apps: see ``static_tokens``.
 
 Authentication and limits
 - Missing or unknown Bearer token: 401 INVALID_AUTHENTICATION; expired: 401 EXPIRED_AUTHENTICATION ("… expired N

@@ -23,7 +23,9 @@ class RequestContext:
         if scheme.lower() != "bearer" or not value.strip():
             raise errors.invalid_authentication()
         token = self.state.access_tokens.get(value.strip())
-        if token is None or token.revoked or self.state.portals[token.portal_id].installed_scopes is None:
+        if token is None or token.revoked or (
+            not token.static and self.state.portals[token.portal_id].installed_scopes is None
+        ):
             raise errors.invalid_authentication(
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"

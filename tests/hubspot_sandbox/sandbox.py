@@ -127,6 +127,22 @@ class HubSpotSandbox:
                 "hub_id": portal.portal_id,
             }
 
+    # --- static access tokens of single-account apps (see static_tokens) --------------------------------------------
+    def issue_static_token(self, portal_id, scopes=None):
+        """Installs a static-auth app in the portal and returns its access token."""
+        from . import static_tokens
+
+        scopes = defaults.DEFAULT_GRANT if scopes is None else scopes
+        with self.lock:
+            return static_tokens.issue(self.state, portal_id, scopes)
+
+    def rotate_static_token(self, token):
+        """Rotates the token in HubSpot: the old one stops working at once; returns the new one."""
+        with self.lock:
+            old = self.state.access_tokens[token]
+            old.revoked = True
+        return self.issue_static_token(old.portal_id, old.scopes)
+
     def _new_code(self, portal_id, scopes, redirect_uri, challenge="", method=""):
         code = secrets.token_urlsafe(24)
         self.state.codes[code] = AuthCode(
@@ -139,7 +155,8 @@ class HubSpotSandbox:
         with self.lock:
             past = time.time() - 1
             for token in self.state.access_tokens.values():
-                token.expires_at = min(token.expires_at, past)
+                if not token.static:  # static tokens do not expire
+                    token.expires_at = min(token.expires_at, past)
 
     def revoke_refresh_token(self, token):
         with self.lock:

@@ -75,6 +75,8 @@ class AccessToken:
     refresh_token: str
     issued_at: float
     revoked: bool = False
+    # The static token of a single-account app (see static_tokens): no expiry, no refresh, its own installation.
+    static: bool = False
 
 
 @dataclass
@@ -173,6 +175,8 @@ class SandboxState:
 
     def effective_scopes(self, token):
         """A token's scopes as far as the installation still allows them (scopes can be removed, apps uninstalled)."""
+        if getattr(token, "static", False):
+            return set(token.scopes)
         installed = self.portals[token.portal_id].installed_scopes
         if installed is None:
             return set()

@@ -1,0 +1,205 @@
+"""
+Connections by the static access token of a single-account HubSpot app (HubSpot's "static auth"), entered in an
+organizer's settings.
+
+Such a token does not expire and cannot be refreshed: when HubSpot answers 401, the token was revoked or rotated in
+HubSpot, and only a person entering the app's current token helps. The connection is the organizer's, like an OAuth
+connection: every event of that organizer (and no other) can use it without a consent screen. It stays when the
+last event lets go of it; it is removed on the organizer's settings page.
+"""
+import logging
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from . import conf, oauth
+from .models import HubSpotConnection
+
+logger = logging.getLogger(__name__)
+
+# HubSpot's tokens start with the data centre ("hublet") of the account: pat-na1-…, pat-eu1-…
+HUBLET_RE = re.compile(r"^[a-z]+-([a-z]{2}\d+)-")
+
+
+class StaticTokenRejected(oauth.ReconnectRequired):
+    """HubSpot no longer accepts the stored static token; someone has to enter the app's current one."""
+
+    def __init__(self, portal_id):
+        super().__init__(_(
+            "HubSpot no longer accepts the access token of HubSpot account {portal_id}: it was revoked or rotated in "
+            "HubSpot. Please enter the app's current access token in the organizer's HubSpot settings."
+        ).format(portal_id=portal_id))
+
+
+class StaticTokensSwitchedOff(oauth.ReconnectRequired):
+    def __init__(self):
+        super().__init__(_(
+            "Connecting with an access token has been switched off on this server. Please disconnect the event and "
+            "connect it through HubSpot's sign-in instead."
+        ))
+
+
+class TokenCheckError(Exception):
+    """The entered token cannot be used. ``str(problem)`` is fit to show to the user."""
+
+
+@dataclass
+class SaveResult:
+    connection: HubSpotConnection
+    created: bool
+
+
+def usable_token(connection) -> str:
+    """The connection's static token, unless the server switched static tokens off or HubSpot rejected the token."""
+    if not conf.static_tokens_allowed():
+        raise StaticTokensSwitchedOff()
+    token = connection.access_token
+    if connection.needs_reconnect or not token:
+        # An empty token means it could not be decrypted (the server's secret key changed): enter it again.
+        raise StaticTokenRejected(connection.portal_id)
+    return token
+
+
+def token_rejected(connection) -> StaticTokenRejected:
+    """Records that HubSpot answered 401 to the connection's static token; returns the error to report."""
+    error = StaticTokenRejected(connection.portal_id)
+    with scopes_disabled():
+        updated = HubSpotConnection.objects.filter(pk=connection.pk, needs_reconnect=False).update(
+            needs_reconnect=True, last_refresh_error=str(error),
+        )
+        connection.needs_reconnect = True
+        connection.last_refresh_error = str(error)
+        if updated:
+            logger.warning("HubSpot rejected the static access token of connection %s (portal %s)", connection.pk,
+                           connection.portal_id)
+            data = {"portal_id": connection.portal_id}
+            for event_connection in connection.event_connections.select_related("event"):
+                event_connection.event.log_action("pretix_hubspot.static_token.rejected", data=data)
+    return error
+
+
+def hublet(token: str) -> str:
+    match = HUBLET_RE.match(token)
+    return match.group(1) if match else ""
+
+
+def ui_domain(token: str) -> str:
+    data_centre = hublet(token) or "na1"
+    return "app.hubspot.com" if data_centre == "na1" else f"app-{data_centre}.hubspot.com"
+
+
+# HubSpot reports no scopes for a static token without the app's client credentials, and its account information
+# API answers with any valid token that has "oauth". So the check asks HubSpot what the integration will ask: the
+# account, then one read per read scope; HubSpot answers 403 MISSING_SCOPES for a scope the app lacks. Writes cannot
+# be tried without writing; a missing write scope shows with the first transfer, as for any connection.
+READ_CHECKS = (
+    ("crm.objects.contacts.read", lambda api: api.call(api.sdk.crm.contacts.basic_api.get_page, limit=1)),
+    ("crm.objects.deals.read", lambda api: api.call(api.sdk.crm.deals.basic_api.get_page, limit=1)),
+    ("crm.schemas.contacts.read",
+     lambda api: api.call(api.sdk.crm.properties.core_api.get_by_name, "contacts", "email")),
+    ("crm.schemas.deals.read", lambda api: api.call(api.sdk.crm.properties.core_api.get_by_name, "deals", "dealname")),
+)
+
+
+def missing_scopes(scopes) -> TokenCheckError:
+    return TokenCheckError(_(
+        "The HubSpot app of this access token lacks permissions the integration needs ({scopes}). Add them to the "
+        "app's required scopes in HubSpot, install it again and enter its access token here."
+    ).format(scopes=", ".join(scopes)))
+
+
+def check_token(token: str):
+    """
+    ``(account details, scopes HubSpot confirmed)`` for a static token, or ``TokenCheckError`` saying what is wrong.
+    The token is only sent in the Authorization header.
+    """
+    from .client import HubSpotApi, HubSpotError
+
+    try:
+        account = oauth.account_details(token)
+    except oauth.GrantRejected as e:
+        if e.status == 403:
+            raise missing_scopes(["oauth"])
+        raise TokenCheckError(_("HubSpot did not accept this access token. Please copy the current access token of "
+                                "your HubSpot app again (it may have been rotated) and enter it here."))
+    except oauth.OAuthError as e:
+        raise TokenCheckError(_("The access token could not be checked: {reason}").format(reason=e))
+
+    # Not saved: only what the client needs to send the reads with this token.
+    probe = HubSpotConnection(portal_id=account.portal_id, auth_type=HubSpotConnection.AUTH_STATIC)
+    probe.access_token = token
+    api = HubSpotApi(probe)
+    confirmed, missing = ["oauth"], []
+    for scope, read in READ_CHECKS:
+        try:
+            read(api)
+        except HubSpotError as e:
+            if e.status != 403:
+                raise TokenCheckError(_("The access token could not be checked: {reason}").format(
+                    reason=e.messages[0] if getattr(e, "messages", None) else e))
+            missing.append(scope)
+        else:
+            confirmed.append(scope)
+    if missing:
+        raise missing_scopes(missing)
+    return account, confirmed
+
+
+def save_token(organizer, user, token: str) -> SaveResult:
+    """
+    Checks the token with HubSpot (account and scopes) and stores it, encrypted, as the organizer's connection to
+    that account. A new token for an account already connected by token replaces the old one (a rotated token).
+    """
+    token = token.strip()
+    if not conf.static_tokens_allowed():
+        raise TokenCheckError(_("Connecting with an access token has been switched off on this server."))
+    account, scopes = check_token(token)
+    with transaction.atomic():
+        connection = HubSpotConnection.objects.select_for_update().filter(
+            organizer=organizer, portal_id=account.portal_id,
+        ).first()
+        if connection is not None and not connection.is_static:
+            raise TokenCheckError(_(
+                "This organizer is already connected to HubSpot account {portal_id} through HubSpot's sign-in. "
+                "Events can use that connection; disconnect them all before connecting this account by access token."
+            ).format(portal_id=account.portal_id))
+        created = connection is None
+        if created:
+            connection = HubSpotConnection(organizer=organizer, portal_id=account.portal_id,
+                                           auth_type=HubSpotConnection.AUTH_STATIC)
+        connection.ui_domain = account.ui_domain or ui_domain(token)
+        connection.data_hosting_location = account.data_hosting_location or hublet(token)
+        connection.scopes = scopes
+        connection.connected_by = user
+        connection.access_token = token
+        connection.refresh_token = ""
+        connection.access_token_expires = None
+        connection.needs_reconnect = False
+        connection.last_refresh_error = ""
+        connection.save()
+    # Never the token: only what identifies the HubSpot account.
+    organizer.log_action("pretix_hubspot.static_token.saved", user=user, data={
+        "portal_id": connection.portal_id, "replaced": not created,
+    })
+    return SaveResult(connection=connection, created=created)
+
+
+def remove_token(connection, user) -> int:
+    """
+    Deletes the organizer's token connection; the events that used it are disconnected (each logs it). Returns how
+    many events were disconnected. HubSpot is not told: a static token can only be rotated or the app uninstalled
+    in HubSpot itself.
+    """
+    assert connection.is_static
+    with transaction.atomic():
+        event_connections = list(connection.event_connections.select_related("event"))
+        data = {"portal_id": connection.portal_id, "hub_domain": connection.hub_domain}
+        for event_connection in event_connections:
+            event_connection.event.log_action("pretix_hubspot.disconnected", user=user, data=data)
+        connection.organizer.log_action("pretix_hubspot.static_token.removed", user=user,
+                                        data={"portal_id": connection.portal_id, "events": len(event_connections)})
+        connection.delete()
+    return len(event_connections)
