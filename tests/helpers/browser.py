@@ -5,8 +5,15 @@ from pathlib import Path
 SCREENSHOTS = os.environ.get("PRETIX_HUBSPOT_SCREENSHOTS")
 
 
+def settle(page):
+    """Waits for running animations (pretix's sliding boxes, Bootstrap's fading dialogs) to finish."""
+    page.wait_for_function("() => !(window.jQuery && window.jQuery(':animated').length)")
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished)).then(() => true)")
+
+
 def snapshot(page, name):
     if SCREENSHOTS:
+        settle(page)
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
