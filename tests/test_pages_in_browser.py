@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from pretix_hubspot.models import ObjectMapping
 from tests.helpers import make_order
-from tests.helpers.browser import assert_accessible, snapshot
+from tests.helpers.browser import assert_accessible, settle, snapshot
 from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, prop, run_queue
 
 TEXTS = {
@@ -86,6 +86,7 @@ def tops(locator):
 
 def assert_on_one_line(row, what):
     """The row's visible controls and buttons start at the same height: nothing wrapped below."""
+    settle(row.page)  # measured once nothing slides or fades any more
     controls = row.locator(":is(select, .select2-selection, button, a.btn):visible:not(.sr-only *, .select2-hidden-accessible)")
     heights = tops(controls)
     assert heights and max(heights) - min(heights) <= 4, (what, heights, row.inner_text())
