@@ -93,10 +93,10 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         Per HubSpot object type: whether pretix-order-id exists there ("unique", "not_unique", "missing"), or
         "unknown" when HubSpot cannot be asked right now. Uses the editor's field list, kept for a few minutes.
 
-        Showing the page never renews the access: HubSpot is only asked while the current access token is valid
-        (the "Access" line above reports on renewals, which page views must not hide).
+        After a failed renewal HubSpot is not asked: the "Access" line reports that failure, and a page view must not
+        hide it by renewing on the side (the next transfer tries again).
         """
-        may_ask = not connection.needs_reconnect and connection.access_token_valid_for(oauth.REFRESH_MARGIN)
+        may_ask = not connection.needs_reconnect and not connection.last_refresh_error
         states = []
         for object_type, label in HUBSPOT_OBJECT_TYPES:
             try:
