@@ -216,6 +216,9 @@ def test_a_new_deals_mapping_starts_with_name_and_stage(signed_in, language, con
         row = rows.last
         row.locator('select[name$="-pretix_field"]').select_option(value=pretix_field)
         choose_hubspot_field(page, row, hubspot_field)
+    # Rows added in the browser name their controls too.
+    expect(page.get_by_role("combobox", name=re.compile(t["hubspot_field"]))).to_have_count(5)
+    expect(rows.last.get_by_role("button", name=t["delete"], exact=True)).to_be_visible()
     page.get_by_role("button", name=t["save"], exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text(t["saved"])
     deals.refresh_from_db()
