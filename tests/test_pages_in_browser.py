@@ -182,6 +182,14 @@ def test_mapping_editor_rows_stay_on_one_line_and_name_their_controls(signed_in,
     email = page.locator('select[name="properties-0-pretix_field"]')
     full = email.locator("option:checked").inner_text().strip()
     assert email.get_attribute("title") == full
+    # The mode column fits its longest option ("Befüllen wenn leer"): the chosen mode is never cut.
+    city_mode = page.locator('select[name="properties-1-overwrite"]')
+    assert city_mode.evaluate("""el => {
+        const style = getComputedStyle(el), context = document.createElement('canvas').getContext('2d')
+        context.font = style.font
+        const text = context.measureText(el.options[el.selectedIndex].text).width
+        return text + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + 20 <= el.clientWidth
+    }"""), city_mode.locator("option:checked").inner_text()
     for i in range(page.locator("[data-hubspot-mapping-editor] .formset-row:visible").count()):
         assert_on_one_line(page.locator("[data-hubspot-mapping-editor] .formset-row:visible").nth(i), f"row {i}")
     assert_accessible(page)
