@@ -18,7 +18,7 @@ else
 $(error DB must be sqlite or postgres)
 endif
 
-.PHONY: all venv test localecompile localegen localecheck check-style check-migrations sandbox hubspot-app
+.PHONY: all venv axe test localecompile localegen localecheck check-style check-migrations sandbox hubspot-app
 
 all: localecompile
 
@@ -30,8 +30,17 @@ $(VENV)/.installed-$(PRETIX_VERSION): pyproject.toml
 
 venv: $(VENV)/.installed-$(PRETIX_VERSION)
 
+# The page tests check accessibility with axe-core, installed from npm into tools/axe (pinned in its package-lock.json).
+AXE = tools/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	npm ci --prefix tools/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)
+
 # PRETIX_CONFIG_FILE=/dev/null: a pretix.cfg in the working directory or /etc must not pick the test database.
-test: venv localecompile
+test: venv localecompile axe
 	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 localecompile:

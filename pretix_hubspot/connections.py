@@ -42,6 +42,7 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
         connection.hub_domain = consent.details.hub_domain
         connection.ui_domain = consent.account.ui_domain or "app.hubspot.com"
         connection.data_hosting_location = consent.account.data_hosting_location
+        connection.account_name = consent.account.name
         connection.hubspot_user = consent.details.user
         connection.scopes = consent.tokens.scopes or consent.details.scopes
         connection.connected_by = user

@@ -9,6 +9,15 @@ from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS
 
 AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)
 PROPERTIES_PREFIX = "properties"
+# The editor's column headings (templates/pretix_hubspot/mapping_edit.html), which name the controls below them.
+COLUMN_IDS = {"pretix": "hubspot-column-pretix-field", "hubspot": "hubspot-column-hubspot-field",
+              "mode": "hubspot-column-mode"}
+
+
+def label_by_columns(form, columns):
+    """Screen readers announce each control of a row by its column heading ("pretix Field", "HubSpot Field", …)."""
+    for field_name, column in columns.items():
+        form.fields[field_name].widget.attrs["aria-labelledby"] = COLUMN_IDS[column]
 
 
 def external_fields_id(prefix=PROPERTIES_PREFIX):
@@ -60,6 +69,7 @@ class MappingPropertyForm(PropertyMappingForm):
         _widen_pretix_field(self, event, pretix_model, "pretix_field", _("pretix field"), required=False)
         self.fields["external_field"].label = _("HubSpot field")
         self.fields["overwrite"].label = _("Mode")
+        label_by_columns(self, {"pretix_field": "pretix", "external_field": "hubspot", "overwrite": "mode"})
         # pretix's form read external_field's value, which cached a bound field with the old, untranslated label.
         self._bound_fields_cache.pop("external_field", None)
 
@@ -68,6 +78,7 @@ class MappingPropertyFormSet(PropertyMappingFormSet):
     """pretix's property rows ("Add property", reorder, delete), with pretix fields of the mapping's object type."""
 
     form = MappingPropertyForm
+    template_name = "pretix_hubspot/fragments/property_rows.html"
 
     def __init__(self, *args, event, pretix_model, external_fields, **kwargs):
         super().__init__(
@@ -99,6 +110,7 @@ class IdentifierForm(forms.Form):
             self._bound_fields_cache.pop("external_id_field", None)
         else:
             self.fields["external_id_field"].required = False
+        label_by_columns(self, {"pretix_id_field": "pretix", "external_id_field": "hubspot"})
 
 
 class ObjectMappingForm(forms.Form):

@@ -46,6 +46,8 @@ class HubSpotConnection(LoggedModel):
     organizer = models.ForeignKey("pretixbase.Organizer", on_delete=models.CASCADE, related_name="hubspot_connections")
     portal_id = models.BigIntegerField(verbose_name=_("HubSpot account ID"))
     hub_domain = models.CharField(max_length=255, blank=True, verbose_name=_("HubSpot account domain"))
+    # The account's name, where HubSpot's account details tell it ("portalName"); empty otherwise.
+    account_name = models.CharField(max_length=255, blank=True, verbose_name=_("HubSpot account name"))
     ui_domain = models.CharField(max_length=255, default="app.hubspot.com")
     data_hosting_location = models.CharField(max_length=16, blank=True)
     hubspot_user = models.CharField(max_length=255, blank=True, verbose_name=_("Connected HubSpot user"))
@@ -99,6 +101,11 @@ class HubSpotConnection(LoggedModel):
             and self.access_token_expires
             and self.access_token_expires - margin > now()
         )
+
+    def account_url(self) -> str:
+        """The account in HubSpot's web interface (its contacts, where the transferred records are)."""
+        return "https://{domain}/contacts/{portal}".format(domain=self.ui_domain or "app.hubspot.com",
+                                                           portal=self.portal_id)
 
     def record_url(self, object_type: str, record_id) -> str:
         return "https://{domain}/contacts/{portal}/record/{type_id}/{id}".format(

@@ -83,6 +83,8 @@ class AccountDetails:
     portal_id: int
     ui_domain: str = ""
     data_hosting_location: str = ""
+    # Only some versions of HubSpot's account details carry the account's name.
+    name: str = ""
 
 
 @dataclass
@@ -224,6 +226,7 @@ def account_details(access_token: str) -> AccountDetails:
         portal_id=int(body["portalId"]),
         ui_domain=str(body.get("uiDomain") or ""),
         data_hosting_location=str(body.get("dataHostingLocation") or ""),
+        name=str(body.get("portalName") or "")[:255],
     )
 
 

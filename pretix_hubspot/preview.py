@@ -18,7 +18,8 @@ from pretix.control.forms.mapping import PropertyMappingForm
 
 from .datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER_POSITION
-from .sync import HubSpotSync, OrderOutcome, plan_writes, record_label
+from .record_links import record_label, record_name
+from .sync import HubSpotSync, OrderOutcome, plan_writes
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value
 
 # A page view should not hang for a minute when HubSpot's request budget is used up (e.g. during a large export).
@@ -345,7 +346,8 @@ class PreviewBuilder:
         if group.record_id:
             record.record_id = group.record_id
             record.record_url = self.connection.record_url(mapping.external_object_type, group.record_id)
-            record.record_label = record_label(mapping.external_object_type, group.record_id, group.current)
+            record.record_label = record_label(mapping.external_object_type, group.record_id,
+                                               record_name(mapping.external_object_type, group.current))
             record.how = {
                 "id": _("Found by the record ID remembered from this order's last transfer."),
                 "email": _("Found by the e-mail address {email}.").format(email=obj.email),

@@ -210,6 +210,11 @@ def get_properties(connection, object_type, fresh=False) -> Dict[str, HubSpotPro
     return _fetch(connection, object_type, "properties:" + object_type, load, fresh)
 
 
+def cached_properties(connection, object_type) -> Optional[Dict[str, HubSpotProperty]]:
+    """What ``get_properties`` read within the last minutes, or None: never asks HubSpot."""
+    return cache.get(_cache_key(connection, "properties:" + object_type))
+
+
 def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
     def load(api):
         response = api.call(api.sdk.crm.pipelines.pipelines_api.get_all, HUBSPOT_DEALS)

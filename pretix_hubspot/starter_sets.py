@@ -117,3 +117,17 @@ def build_initial(event, pretix_model, object_type, schema: Optional[ObjectSchem
         rows.append({"pretix_field": pretix_field, "external_field": external_field, "value_map": value_map,
                      "overwrite": MODE_OVERWRITE})
     return identifier, rows
+
+
+# What HubSpot needs before it takes a record of the type at all (see validation.py): the editor of a new mapping starts
+# with these rows, so that the guide's steps ("add the date and the amount") end in a mapping that can be saved.
+REQUIRED_PROPERTIES = {HUBSPOT_DEALS: ("dealname", DEAL_STAGE_PROPERTY)}
+
+
+def build_required_rows(event, pretix_model, object_type, schema: Optional[ObjectSchema]) -> List[dict]:
+    """The starter set's rows for the properties HubSpot requires, in ``PropertyMappingFormSet``'s initial shape."""
+    required = REQUIRED_PROPERTIES.get(object_type)
+    initial = build_initial(event, pretix_model, object_type, schema) if required else None
+    if not initial:
+        return []
+    return [row for row in initial[1] if row["external_field"] in required]

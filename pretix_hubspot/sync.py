@@ -33,6 +33,7 @@ from .datasync_api import (
 )
 from .matching import find_records, group_objects
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
+from .record_links import label_for_link, stored_name
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,11 @@ class HubSpotSync(OutboundSyncProvider):
         if self.processed:
             from .tasks import schedule_continuation
             schedule_continuation()
+
+    @classmethod
+    def get_external_link_info(cls, event, external_link_href, external_link_display_name):
+        # Called whenever the order page or the order history shows a link, in the reader's language.
+        return {"href": external_link_href, "val": label_for_link(external_link_href, external_link_display_name)}
 
     def sync_object_with_properties(self, external_id_field, id_value, properties, inputs, mapping, mapped_objects,
                                     **kwargs):
@@ -515,8 +521,9 @@ class HubSpotSync(OutboundSyncProvider):
                     result.external_id_field = mapping.external_id_field
                     result.id_value = str(obj.id_value)[:128]
                     result.external_link_href = connection.record_url(mapping.external_object_type, obj.record_id)
-                    result.external_link_display_name = record_label(mapping.external_object_type, obj.record_id,
-                                                                     group.values)[:255]
+                    # Only the record's name: the label around it is built in the reader's language (record_links).
+                    result.external_link_display_name = stored_name(mapping.external_object_type, obj.record_id,
+                                                                    group.values)
                     result.sync_info = info
                     result.transmitted = transmitted
                     (to_update if result.pk else to_create).append(result)
@@ -621,14 +628,6 @@ def compute_changes(group, id_property):
     group.values = view
     group.changes = {k: v for k, v in changes.items()
                      if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
-
-
-def record_label(object_type, record_id, values):
-    if object_type == HUBSPOT_DEALS:
-        name = values.get("dealname") or ""
-        return (_("Deal #{id} – {name}") if name else _("Deal #{id}")).format(id=record_id, name=name)
-    name = " ".join(v for v in (values.get("firstname"), values.get("lastname")) if v) or values.get("email") or ""
-    return (_("Contact #{id} – {name}") if name else _("Contact #{id}")).format(id=record_id, name=name)
 
 
 def combine_errors(errors):

@@ -1,5 +1,9 @@
 """The button that creates the pretix-order-id property in HubSpot, which the guide otherwise has done by hand."""
+import html
+from datetime import timedelta
+
 import pytest
+from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
@@ -21,6 +25,40 @@ def test_settings_page_offers_the_button_for_contacts_and_deals(admin_client, co
     assert 'action="{}"'.format(hubspot_settings_url(connected_event, "identifier-property/")) in page
     assert 'name="object_type" value="contacts"' in page
     assert 'name="object_type" value="deals"' in page
+
+
+def page_text(client, event):
+    return " ".join(html.unescape(client.get(hubspot_settings_url(event)).content.decode()).split())
+
+
+@pytest.mark.django_db
+def test_settings_page_says_where_the_property_exists(admin_client, connected_event, connection, hubspot_app):
+    hubspot_app.add_property("contacts", "pretix_order_id", "pretix-order-id", "string", "text",
+                             has_unique_value=True)
+    hubspot_app.add_property("deals", "pretix_order_id", "pretix-order-id", "string", "text",
+                             has_unique_value=False)
+    # As after a night: the access token has expired and is renewed to ask HubSpot.
+    connection.access_token_expires = now() - timedelta(minutes=5)
+    connection.save()
+
+    text = page_text(admin_client, connected_event)
+    assert '"pretix-order-id" exists for Contacts, with unique values.' in text
+    assert '"pretix-order-id" exists for Deals, but without unique values' in text
+    assert 'name="object_type"' not in text  # nothing to create
+
+
+@pytest.mark.django_db
+def test_after_a_failed_renewal_the_page_does_not_ask_hubspot(admin_client, connected_event, connection,
+                                                              hubspot_app):
+    connection.access_token_expires = now() - timedelta(minutes=5)
+    connection.last_refresh_error = "HubSpot could not be reached."
+    connection.save()
+    before = hubspot_app.request_count()
+
+    text = page_text(admin_client, connected_event)
+    assert hubspot_app.request_count() == before
+    assert 'Whether "pretix-order-id" exists for Contacts could not be checked' in text
+    assert 'name="object_type" value="contacts"' in text and 'name="object_type" value="deals"' in text
 
 
 @pytest.mark.django_db

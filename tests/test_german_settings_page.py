@@ -29,7 +29,7 @@ PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%\([a-z_]+\)[sd]|</?[a-z]+>")
 ADDRESS = {
     "de": {
         "mapping_order_help": "stellen Sie also Kontakte vor die Deals, zu denen sie gehören.",
-        "sync_now_help": "Sie können sie mit „Jetzt synchronisieren“ auf der Seite der Bestellung übertragen.",
+        "sync_now_help": "Sie können sie unten mit „Bestehende Bestellungen exportieren“ übertragen.",
         "refresh_help": "Rufen Sie sie erneut ab, nachdem Sie in HubSpot Eigenschaften oder Pipelines geändert haben.",
         "value_map_help": "Wählen Sie, welchen Wert HubSpot für jeden Wert des pretix-Felds erhält.",
         "saved": "Ihre Änderungen wurden gespeichert.",
@@ -40,7 +40,7 @@ ADDRESS = {
     },
     "de-informal": {
         "mapping_order_help": "stelle also Kontakte vor die Deals, zu denen sie gehören.",
-        "sync_now_help": "Du kannst sie mit „Jetzt synchronisieren“ auf der Seite der Bestellung übertragen.",
+        "sync_now_help": "Du kannst sie unten mit „Bestehende Bestellungen exportieren“ übertragen.",
         "refresh_help": "Rufe sie erneut ab, nachdem du in HubSpot Eigenschaften oder Pipelines geändert hast.",
         "value_map_help": "Wähle, welchen Wert HubSpot für jeden Wert des pretix-Felds erhält.",
         "saved": "Deine Änderungen wurden gespeichert.",

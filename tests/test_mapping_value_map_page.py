@@ -35,7 +35,11 @@ def test_value_map_dialog_maps_order_status_onto_deal_stages(live_server, admin_
     assert shown(rows.nth(0).locator("[data-edit-value-map]")) is False
     status_row = rows.nth(1)
     assert shown(status_row.locator("[data-edit-value-map]")) is True
-    assert shown(status_row.locator(".fa-warning")) is True
+    # The warning is a written line below the row, not only an icon's tooltip.
+    warning = status_row.locator("[data-hubspot-value-map-warning]")
+    assert shown(warning) is True
+    expect(warning).to_have_text(re.compile(r"^\s*Some values have no matching option in HubSpot\. Please edit the "
+                                            r"value mapping\.\s*$"))
     status_row.locator("[data-edit-value-map]").click()
 
     dialog = page.locator("#editValueMapModal")
@@ -45,7 +49,7 @@ def test_value_map_dialog_maps_order_status_onto_deal_stages(live_server, admin_
         dialog.locator(f'[data-value-map-key="{option}"]').select_option(stage)
     dialog.locator("[data-value-map-apply]").click()
     expect(dialog).not_to_have_class(OPEN)
-    assert shown(status_row.locator(".fa-warning")) is False
+    assert shown(status_row.locator("[data-hubspot-value-map-warning]")) is False
     assert json.loads(status_row.locator('input[name$="-value_map"]').input_value()) == {
         "n": "appointmentscheduled", "p": "closedwon", "e": "closedlost", "c": "closedlost",
     }

@@ -20,7 +20,7 @@ from pretix.base.models import Event
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import conf, connections, identifier_property, oauth, oauth_state, schema
+from .. import conf, connections, identifier_property, oauth, oauth_state, schema, scope_descriptions
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION
 
@@ -80,6 +80,8 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         if connection:
             ctx.update({
                 "granted_scopes": sorted(connection.scopes or []),
+                "permissions_in_words": scope_descriptions.describe(connection.scopes),
+                "identifier_properties": self.identifier_properties(connection),
                 "missing_optional_scopes": [s for s in conf.OPTIONAL_SCOPES if s not in (connection.scopes or [])],
                 "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
@@ -88,6 +90,30 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         from .organizer import event_page_context
         ctx.update(event_page_context(self.request, ctx))
         return ctx
+
+    def identifier_properties(self, connection):
+        """
+        Per HubSpot object type: whether pretix-order-id exists there ("unique", "not_unique", "missing"), or
+        "unknown" when HubSpot cannot be asked right now. Uses the editor's field list, kept for a few minutes.
+
+        After a failed renewal HubSpot is not asked: the "Access" line reports that failure, and a page view must not
+        hide it by renewing on the side (the next transfer tries again).
+        """
+        may_ask = not connection.needs_reconnect and not connection.last_refresh_error
+        states = []
+        for object_type, label in HUBSPOT_OBJECT_TYPES:
+            try:
+                properties = (schema.get_properties(connection, object_type) if may_ask
+                              else schema.cached_properties(connection, object_type))
+            except schema.SchemaUnavailable:
+                properties = None
+            prop = (properties or {}).get(identifier_property.PROPERTY_NAME)
+            if properties is None:
+                state = "unknown"
+            else:
+                state = "missing" if prop is None else ("unique" if prop.has_unique_value else "not_unique")
+            states.append({"object_type": object_type, "label": label, "state": state})
+        return states
 
 
 class EventActionView(EventPermissionRequiredMixin, View):

@@ -18,7 +18,8 @@ from .. import schema as hubspot_schema
 from ..datasync_api import get_data_fields
 from ..forms import IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for
 from ..permissions import SETTINGS_PERMISSION
-from ..starter_sets import ORDER_ID_PROPERTY, build_initial, get_starter_set
+from ..schema import DEAL_STAGE_PROPERTY
+from ..starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
 from ..validation import IDENTIFIER, validate_mapping
 from .connection import SettingsView, settings_url
 
@@ -166,6 +167,9 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         rows = stored_rows(mapping.property_mappings)
         if starter:
             identifier_initial, rows = build_initial(event, mapping.pretix_model, mapping.external_object_type, schema)
+        elif data is None and self.is_empty():
+            # A new deals mapping starts with the rows HubSpot insists on (deal name, stage), not stored until saved.
+            rows = build_required_rows(event, mapping.pretix_model, mapping.external_object_type, schema)
         identifier_form = IdentifierForm(data=data, initial=identifier_initial, event=event,
                                          pretix_model=mapping.pretix_model, external_fields=external_fields)
         formset = MappingPropertyFormSet(data=data, initial=rows, event=event, pretix_model=mapping.pretix_model,
@@ -185,8 +189,12 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
                 request.event, self.mapping.pretix_model, self.mapping.external_object_type,
                 identifier_form.initial, formset.initial or [], self.schema_and_notice[0],
             )
+        # The deal stage row of a new mapping opens its value mapping right away: which order status is which stage.
+        open_value_map = DEAL_STAGE_PROPERTY if self.is_empty() and not starter and any(
+            row["external_field"] == DEAL_STAGE_PROPERTY for row in formset.initial or []) else ""
         return self.render_to_response(self.get_context_data(
             identifier_form=identifier_form, formset=formset, issues=issues, starter_applied=starter,
+            open_value_map=open_value_map,
         ))
 
     def post(self, request, *args, **kwargs):
@@ -253,7 +261,9 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
             schema=schema,
             schema_notice=notice,
             connected=hubspot_schema.connection_for_event(self.request.event) is not None,
-            offer_starter_set=bool(self.offers_starter_set()) and not kwargs.get("starter_applied"),
+            # Only on a fresh page of an empty mapping: next to the errors of a save it would throw away what was sent.
+            offer_starter_set=(self.request.method == "GET" and bool(self.offers_starter_set())
+                               and not kwargs.get("starter_applied")),
             settings_url=settings_url(self.request.event),
             pretix_field_info=self.pretix_field_info(),
             external_fields_id=external_fields_id(),

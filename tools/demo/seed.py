@@ -162,6 +162,7 @@ def _last_sync_error(order):
 def report():
     """What pretix's data-sync queue did: results per order, what is still queued, what failed and why."""
     from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
+    from pretix_hubspot.record_links import label_for_link
 
     with scopes_disabled():
         event = _event_in_scope()
@@ -181,7 +182,7 @@ def report():
             "failed_count": failed.count(),
             "sample_links": list({
                 r.external_link_href: {"order": r.order.code, "href": r.external_link_href,
-                                       "label": r.external_link_display_name}
+                                       "label": label_for_link(r.external_link_href, r.external_link_display_name)}
                 for r in results.select_related("order").order_by("order__code", "pk")[:8] if r.external_link_href
             }.values())[:5],
         }

@@ -60,13 +60,30 @@ $(function () {
     function refreshRow ($row) {
         const state = rowState($row)
         $row.find('[data-edit-value-map]').toggleClass('hidden', !state.field)
-        const $warning = $row.find('.fa-warning')
-        if (unmappedOptions(state).length) {
-            const text = $modal.attr('data-text-incomplete')
-            $warning.removeClass('hidden').attr('title', text).attr('data-original-title', text)
-        } else {
-            $warning.addClass('hidden')
-        }
+        // A written line below the row (not only an icon's tooltip), so screen readers and touch screens get it too.
+        $row.find('[data-hubspot-value-map-warning]').toggleClass('hidden', !unmappedOptions(state).length)
+        labelControls($row)
+    }
+
+    function labelControls ($row) {
+        // A field too narrow for its text shows the whole text on hover: native selects get the chosen option as
+        // title (select2 does the same for its own box).
+        $row.find('select').each(function () {
+            const text = $(this).find('option:selected').text().trim()
+            if (text) {
+                $(this).attr('title', text)
+            } else {
+                $(this).removeAttr('title')
+            }
+        })
+        // select2 hides the <select> and labels its box only by the chosen value: name it by the column heading too.
+        $row.find('select[aria-labelledby]').each(function () {
+            const $box = $(this).next('.select2-container').find('.select2-selection')
+            const container = $box.find('.select2-selection__rendered').attr('id')
+            if ($box.length && container) {
+                $box.attr('aria-labelledby', $(this).attr('aria-labelledby') + ' ' + container)
+            }
+        })
     }
 
     function refreshAll () {
@@ -80,7 +97,10 @@ $(function () {
         refreshRow($(this).closest('[data-formset-form]'))
     })
     $(document).on('formAdded', '[data-hubspot-mapping-editor] [data-formset-form]', function () {
-        refreshRow($(this))
+        const $row = $(this)
+        refreshRow($row)
+        // pretix turns the new row's HubSpot field into a select2 box in its own handler of this event.
+        window.setTimeout(function () { labelControls($row) }, 0)
     })
 
     $modal.on('show.bs.modal', function (event) {
@@ -129,5 +149,23 @@ $(function () {
         $modal.modal('hide')
     })
 
+    // "Fill in suggested properties" reloads the page: offer it only as long as nothing has been entered.
+    $(document).on('change formAdded', '[data-hubspot-mapping-editor]', function () {
+        $('[data-hubspot-starter-set]').addClass('hidden')
+    })
+
     refreshAll()
+    labelControls($('[data-hubspot-identifier]'))
+
+    // A new deals mapping: open the stage row's value mapping, so the organizer picks a stage per order status.
+    const openValueMap = $('[data-hubspot-mapping-editor]').attr('data-hubspot-open-value-map')
+    if (openValueMap) {
+        $('[data-hubspot-mapping-editor] [data-formset-form]').filter(function () {
+            return $(this).find('[name$="-external_field"]').val() === openValueMap
+        }).first().find('[data-edit-value-map]').trigger('click')
+    }
+    // select2 boxes of the rows are set up by pretix when the page is ready, possibly after this handler.
+    window.setTimeout(function () {
+        $('[data-hubspot-mapping-editor] .formset-row').each(function () { labelControls($(this)) })
+    }, 0)
 })
