@@ -29,6 +29,7 @@ DATED_PREFIXES = (
     ("/crm/v3/pipelines/", "/crm/pipelines/"),
     ("/crm/v4/associations/", "/crm/associations/"),
     ("/account-info/v3/", "/account-info/"),
+    ("/crm-object-schemas/v3/", "/crm-object-schemas/"),
 )
 LEGACY_PATH_RE = re.compile(r"/v\d+/")
 
