@@ -3,6 +3,7 @@ the official client's typed APIs on HubSpot's date-versioned paths."""
 import json
 
 import pytest
+from hubspot import HubSpot
 from hubspot.crm.associations.v4 import (
     ApiException as AssociationApiException, BatchInputPublicAssociationMultiArchive,
     BatchInputPublicAssociationMultiPost, BatchInputPublicFetchAssociationsBatchRequest, PublicAssociationMultiArchive,
@@ -12,12 +13,11 @@ from hubspot.crm.associations.v4.schema import (
     ApiException as LabelApiException, PublicAssociationDefinitionCreateRequest,
 )
 from hubspot.crm.objects import (
-    BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
-    SimplePublicObjectInputForCreate,
+    BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert, SimplePublicObjectInputForCreate,
 )
 from hubspot.crm.schemas.exceptions import NotFoundException as SchemaNotFound
 
-from tests.test_sandbox_versions import client
+from tests.test_sandbox_versions import client, request
 
 
 def body_of(exc):
@@ -75,7 +75,7 @@ def test_labelled_writes_reads_and_label_archive(sdk, hubspot):
     deal = hubspot.add_record("deals", {"dealname": "ABC12"})
     acme = hubspot.add_record("companies", {"name": "ACME"})
     jane = hubspot.add_record("contacts", {"email": "jane@example.org"})
-    attendee, _ = hubspot.add_association_label("contacts", "deals", "Attendee")
+    attendee, attended_by = hubspot.add_association_label("contacts", "deals", "Attendee")
     batch = sdk.crm.associations.v4.batch_api
     data, status, _ = batch.create_with_http_info("deals", "companies", BatchInputPublicAssociationMultiPost(inputs=[
         PublicAssociationMultiPost(_from={"id": deal}, to={"id": acme}, types=[spec(5)])]))
@@ -85,7 +85,7 @@ def test_labelled_writes_reads_and_label_archive(sdk, hubspot):
 
     assert hubspot.labelled_associations("deals", deal, "companies") == {acme: [None, "Primary"]}
     assert hubspot.labelled_associations("companies", acme, "deals") == {deal: [None, "Primary"]}
-    assert {t["typeId"] for t in hubspot.association_types("deals", deal, "contacts", jane)} == {3, attendee + 1}
+    assert {t["typeId"] for t in hubspot.association_types("deals", deal, "contacts", jane)} == {3, attended_by}
     read = batch.get_page("contacts", "deals", BatchInputPublicFetchAssociationsBatchRequest(inputs=[
         PublicFetchAssociationsBatchRequest(id=jane)]))
     types = read.results[0].to[0].association_types
@@ -167,3 +167,28 @@ def test_custom_objects_only_on_enterprise(sdk, hubspot):
     assert schemas.get_all().results == []
     with pytest.raises(SchemaNotFound):
         schemas.get_by_id(badge["objectTypeId"])
+
+
+def test_custom_object_properties_and_search(sdk, hubspot):
+    badge = hubspot.add_custom_object("badge", "Badge", "Badges", "badge_code", properties=[
+        {"name": "badge_code", "label": "Badge code", "type": "string", "fieldType": "text"}])
+    created = sdk.crm.properties.core_api.create(badge["objectTypeId"], PropertyCreate(
+        name="pretix_position_id", label="pretix position", type="string", field_type="text",
+        group_name="badge_information", has_unique_value=True))
+    assert created.has_unique_value is True
+    assert "pretix_position_id" in {p.name for p in sdk.crm.schemas.core_api.get_by_id("p_badge").properties}
+    hubspot.add_record(badge["fullyQualifiedName"], {"badge_code": "SPEAKER-1"})
+    found = sdk.crm.objects.search_api.do_search(badge["objectTypeId"], PublicObjectSearchRequest(
+        filter_groups=[{"filters": [{"propertyName": "badge_code", "operator": "EQ", "value": "speaker-1"}]}]))
+    assert found.total == 1 and found.results[0].properties["badge_code"] == "SPEAKER-1"
+
+
+def test_custom_objects_need_the_custom_scopes(hubspot):
+    badge = hubspot.add_custom_object("badge", "Badge", "Badges", "badge_code", properties=[
+        {"name": "badge_code", "label": "Badge code", "type": "string", "fieldType": "text"}])
+    tokens = hubspot.issue_tokens(hubspot.default_portal_id, scopes=["oauth", "crm.objects.contacts.read"])
+    sdk = HubSpot(access_token=tokens["access_token"], host=hubspot.url, base_url=hubspot.url)
+    refused = request(sdk, "GET", f"/crm/objects/2026-09/{badge['objectTypeId']}")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.custom.read"]
+    assert request(sdk, "GET", "/crm-object-schemas/2026-09/schemas").status_code == 403

@@ -3,15 +3,16 @@ typed APIs on HubSpot's date-versioned paths."""
 import json
 
 import pytest
+from hubspot import HubSpot
 from hubspot.crm.companies import (
     ApiException as CompanyApiException, BatchInputSimplePublicObjectBatchInputUpsert as CompanyUpserts,
-    SimplePublicObjectBatchInputUpsert as CompanyUpsert,
+    PublicObjectSearchRequest, SimplePublicObjectBatchInputUpsert as CompanyUpsert,
 )
 from hubspot.crm.deals import ApiException as DealApiException, SimplePublicObjectInputForCreate as DealInput
 from hubspot.crm.line_items import (
     ApiException as LineItemApiException, BatchInputSimplePublicObjectBatchInputForCreate as LineItemCreates,
-    BatchReadInputSimplePublicObjectId as LineItemReads, SimplePublicObjectId as LineItemId,
-    SimplePublicObjectBatchInputForCreate as LineItemBatchInput, SimplePublicObjectInputForCreate as LineItemInput,
+    BatchReadInputSimplePublicObjectId as LineItemReads, SimplePublicObjectBatchInputForCreate as LineItemBatchInput,
+    SimplePublicObjectId as LineItemId, SimplePublicObjectInputForCreate as LineItemInput,
 )
 from hubspot.crm.products import SimplePublicObjectInputForCreate as ProductInput
 from hubspot.crm.properties import PropertyCreate
@@ -140,8 +141,6 @@ def test_deal_currency_must_be_one_of_the_accounts_currencies(hubspot, sdk):
 
 def test_new_types_need_their_scopes(hubspot):
     tokens = hubspot.issue_tokens(hubspot.default_portal_id, scopes=["oauth", "crm.objects.contacts.read"])
-    from hubspot import HubSpot
-
     sdk = HubSpot(access_token=tokens["access_token"], host=hubspot.url, base_url=hubspot.url)
     response = request(sdk, "GET", "/crm/objects/2026-09/companies")
     assert response.status_code == 403
@@ -150,3 +149,27 @@ def test_new_types_need_their_scopes(hubspot):
     tickets = hubspot.issue_tokens(hubspot.default_portal_id, scopes=["oauth", "tickets"])
     sdk = HubSpot(access_token=tickets["access_token"], host=hubspot.url, base_url=hubspot.url)
     assert request(sdk, "GET", "/crm/objects/2026-09/tickets").status_code == 200
+
+
+def test_multi_currency_settings_api(hubspot, sdk):
+    hubspot.set_currencies("USD", ["EUR", "GBP"])
+    company = request(sdk, "GET", "/settings/currencies/2026-03/company-currency")
+    assert company.status_code == 200 and company.json()["id"] == "USD"
+    rates = request(sdk, "GET", "/settings/currencies/2026-03/exchange-rates/current").json()["results"]
+    assert [(r["fromCurrencyCode"], r["toCurrencyCode"]) for r in rates] == [("EUR", "USD"), ("GBP", "USD")]
+    options = [o.value for o in sdk.crm.properties.core_api.get_by_name("line_items",
+                                                                        "hs_line_item_currency_code").options]
+    assert options == ["USD", "EUR", "GBP"]
+
+
+def test_company_search_and_associations_on_a_single_read(hubspot, sdk):
+    acme = hubspot.add_record("companies", {"name": "ACME GmbH", "domain": "acme.example"})
+    hubspot.add_record("companies", {"name": "Other AG", "domain": "other.example"})
+    deal = hubspot.add_record("deals", {"dealname": "ABC12"})
+    request(sdk, "PUT", f"/crm/objects/2026-09/deals/{deal}/associations/default/companies/{acme}")
+    found = sdk.crm.companies.search_api.do_search(PublicObjectSearchRequest(
+        filter_groups=[{"filters": [{"propertyName": "domain", "operator": "EQ", "value": "acme.example"}]}]))
+    assert [r.id for r in found.results] == [acme]
+    read = sdk.crm.deals.basic_api.get_by_id(deal, associations=["companies"])
+    assert [(a.id, a.type) for a in read.associations["companies"].results] == [(acme, "deal_to_company")]
+    assert hubspot.labelled_associations("companies", acme, "deals") == {deal: [None]}

@@ -1,4 +1,7 @@
-"""CRM v3 objects (contacts, deals, companies, line items, products, tickets, custom objects): single reads and writes, batches, listing. Search lives in ``crm_search``."""
+"""
+CRM v3 objects (contacts, deals, companies, line items, products, tickets, custom objects): single reads and writes,
+batches, listing. Search lives in ``crm_search``, per-type rules in ``object_rules``.
+"""
 import time
 
 from . import account_rules, crm_associations, defaults, errors, object_rules, standard_objects, validation

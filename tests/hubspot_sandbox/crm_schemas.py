@@ -75,8 +75,8 @@ def create_schema(state, portal, body, created=None):
     type_id = f"2-{next(state.custom_type_ids)}"
     stamp = iso(created)
     schema = {
-        "id": type_id.split("-")[1], "name": name, "labels": {"singular": labels["singular"],
-                                                             "plural": labels["plural"]},
+        "id": type_id.split("-")[1], "name": name,
+        "labels": {"singular": labels["singular"], "plural": labels["plural"]},
         "objectTypeId": type_id, "fullyQualifiedName": fqn, "description": body.get("description"),
         "primaryDisplayProperty": body["primaryDisplayProperty"],
         "requiredProperties": list(body.get("requiredProperties") or []),

@@ -224,6 +224,7 @@ NEW_SCOPES = (
     "crm.schemas.tickets.read", "crm.schemas.tickets.write",
     "crm.objects.custom.read", "crm.objects.custom.write",
     "crm.schemas.custom.read", "crm.schemas.custom.write",
+    "multi-currency-read",
 )
 KNOWN_SCOPES = KNOWN_SCOPES + NEW_SCOPES
 DEFAULT_GRANT = DEFAULT_GRANT + NEW_SCOPES

@@ -62,12 +62,12 @@ TICKET_STAGES = (
     ("4", "Closed", "CLOSED"),
 )
 INDUSTRIES = (
-    ("ACCOUNTING", "Accounting"), ("COMPUTER_SOFTWARE", "Computer Software"), ("EDUCATION_MANAGEMENT",
-                                                                             "Education Management"),
+    ("ACCOUNTING", "Accounting"), ("COMPUTER_SOFTWARE", "Computer Software"),
+    ("EDUCATION_MANAGEMENT", "Education Management"),
     ("EVENTS_SERVICES", "Events Services"), ("FINANCIAL_SERVICES", "Financial Services"),
     ("HOSPITALITY", "Hospitality"), ("INFORMATION_TECHNOLOGY_AND_SERVICES", "Information Technology and Services"),
-    ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"), ("NONPROFIT_ORGANIZATION_MANAGEMENT",
-                                                                 "Non-Profit Organization Management"),
+    ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"),
+    ("NONPROFIT_ORGANIZATION_MANAGEMENT", "Non-Profit Organization Management"),
     ("RESEARCH", "Research"),
 )
 
