@@ -13,8 +13,10 @@ from hubspot.crm.associations.v4.schema import (
     ApiException as LabelApiException, PublicAssociationDefinitionCreateRequest,
 )
 from hubspot.crm.objects import (
-    BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert, SimplePublicObjectInputForCreate,
+    BatchInputSimplePublicObjectBatchInputUpsert, PublicObjectSearchRequest, SimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectInputForCreate,
 )
+from hubspot.crm.properties import PropertyCreate
 from hubspot.crm.schemas.exceptions import NotFoundException as SchemaNotFound
 
 from tests.test_sandbox_versions import client, request
