@@ -11,6 +11,7 @@ from hubspot.crm.associations.v4 import (
 )
 from hubspot.crm.associations.v4.schema import (
     ApiException as LabelApiException, PublicAssociationDefinitionCreateRequest,
+    PublicAssociationDefinitionUpdateRequest,
 )
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInputUpsert, PublicObjectSearchRequest, SimplePublicObjectBatchInputUpsert,
@@ -194,3 +195,21 @@ def test_custom_objects_need_the_custom_scopes(hubspot):
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.custom.read"]
     assert request(sdk, "GET", "/crm-object-schemas/2026-09/schemas").status_code == 403
+
+
+def test_custom_labels_can_be_renamed_and_deleted(sdk, hubspot):
+    api = sdk.crm.associations.v4.schema.definitions_api
+    deal = hubspot.add_record("deals", {"dealname": "ABC12"})
+    jane = hubspot.add_record("contacts", {"email": "jane@example.org"})
+    attendee, _ = hubspot.add_association_label("contacts", "deals", "Attendee")
+    sdk.crm.associations.v4.batch_api.create("contacts", "deals", BatchInputPublicAssociationMultiPost(inputs=[
+        PublicAssociationMultiPost(_from={"id": jane}, to={"id": deal}, types=[spec(attendee, "USER_DEFINED")])]))
+    api.update("contacts", "deals", PublicAssociationDefinitionUpdateRequest(association_type_id=attendee, label="Guest"))
+    assert hubspot.labelled_associations("contacts", jane, "deals") == {deal: [None, "Guest"]}
+    with pytest.raises(LabelApiException) as exc:
+        api.remove("contacts", "deals", 4)  # HubSpot's own type
+    assert exc.value.status == 404
+    api.remove("contacts", "deals", attendee)
+    assert labels(sdk, "contacts", "deals") == [("HUBSPOT_DEFINED", 4, None)]
+    assert hubspot.labelled_associations("contacts", jane, "deals") == {deal: [None]}
+    assert hubspot.labelled_associations("deals", deal, "contacts") == {jane: [None]}

@@ -11,6 +11,9 @@ Association types and labels (HubSpot's association schema API): the HUBSPOT_DEF
   (category FORBIDDEN, subCategory ``ASSOCIATION_LABELS_NOT_AVAILABLE``: HubSpot documents the tier requirement, the
   answer's exact form is the sandbox's). Labels are supported between contacts, companies, deals, tickets and custom
   objects; other pairs give 400. A ``name`` already used for the pair gives 409 CONFLICT.
+- ``PUT …/labels`` ``{"associationTypeId", "label", "inverseLabel"?}`` renames a custom label and ``DELETE
+  …/labels/{associationTypeId}`` deletes it (both directions; associations keep their other types); both answer 204,
+  and HubSpot's own or unlabelled types give 404.
 - Type ids (HubSpot's documented table): contact→company 279 (unlabelled) / 1 (Primary), company→contact 280 / 2,
   deal→contact 3, contact→deal 4, deal→company 341 / 5 (Primary), company→deal 342 / 6, contact→ticket 15,
   ticket→contact 16, ticket→company 339 / 26 (Primary), company→ticket 340 / 25, deal→ticket 27, ticket→deal 28,
@@ -139,3 +142,55 @@ def create_label(ctx, from_name, to_name):
     forward, backward = add_pair(ctx.portal, from_type, to_type, str(body["label"]), body.get("inverseLabel"),
                                  name, ctx.state)
     return 200, {"results": [public(forward), public(backward)]}
+
+
+def _own_label(ctx, from_type, to_type, type_id):
+    """A custom label of this pair by its type id (HubSpot's own types and unlabelled types cannot be changed)."""
+    try:
+        type_id = int(type_id)
+    except (TypeError, ValueError):
+        raise errors.validation_error(f"Invalid association type id {type_id}.")
+    spec = find(ctx.portal, from_type, to_type, USER_DEFINED, type_id)
+    if spec is None or spec["label"] is None:
+        raise errors.not_found(f"No custom association label {type_id} exists between {from_type} and {to_type}.")
+    return spec
+
+
+@route("/crm/v4/associations/<from_name>/<to_name>/labels", ["PUT"])
+def update_label(ctx, from_name, to_name):
+    from_type, to_type = _pair(ctx, from_name, to_name)
+    ctx.require_scopes(f"crm.schemas.{from_type}.write")
+    body = ctx.json()
+    if not isinstance(body, dict) or not str(body.get("label") or "").strip():
+        raise errors.validation_error("An association label needs a label.")
+    spec = _own_label(ctx, from_type, to_type, body.get("associationTypeId"))
+    for stored in ctx.portal.association_labels[(from_type, to_type)]:
+        if stored["typeId"] == spec["typeId"]:
+            stored["label"] = str(body["label"])
+    if body.get("inverseLabel"):
+        for stored in ctx.portal.association_labels[(to_type, from_type)]:
+            if stored["typeId"] == spec["inverse"]:
+                stored["label"] = str(body["inverseLabel"])
+    for key, types in ctx.portal.associations.items():
+        for type_id, (category, _) in list(types.items()):
+            if category == USER_DEFINED and type_id in (spec["typeId"], spec["inverse"]):
+                pair = (key[0], key[2])
+                types[type_id] = (category, find(ctx.portal, *pair, USER_DEFINED, type_id)["label"])
+    return 204, None
+
+
+@route("/crm/v4/associations/<from_name>/<to_name>/labels/<type_id>", ["DELETE"])
+def delete_label(ctx, from_name, to_name, type_id):
+    """Deletes a custom label (both directions); associations keep their other types."""
+    from_type, to_type = _pair(ctx, from_name, to_name)
+    ctx.require_scopes(f"crm.schemas.{from_type}.write")
+    spec = _own_label(ctx, from_type, to_type, type_id)
+    ids = (spec["typeId"], spec["inverse"])
+    for pair in ((from_type, to_type), (to_type, from_type)):
+        ctx.portal.association_labels[pair] = [s for s in ctx.portal.association_labels.get(pair, [])
+                                               if s["typeId"] not in ids]
+    for types in ctx.portal.associations.values():
+        for type_id in ids:
+            if types.get(type_id, (None,))[0] == USER_DEFINED:
+                del types[type_id]
+    return 204, None
