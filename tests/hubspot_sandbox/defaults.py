@@ -14,9 +14,7 @@ OBJECT_TYPE_ALIASES = {
 # The record id HubSpot hands out first; contacts and deals share one sequence, so ids never collide across types.
 FIRST_RECORD_ID = 151
 
-# HUBSPOT_DEFINED association type ids.
-ASSOCIATION_TYPE_IDS = {(DEALS, CONTACTS): 3, (CONTACTS, DEALS): 4}
-ASSOCIATION_TYPE_NAMES = {(DEALS, CONTACTS): "deal_to_contact", (CONTACTS, DEALS): "contact_to_deal"}
+# Association type ids and labels: ``crm_labels``.
 
 # Every scope the registered app may ask for (required or optional); anything else makes the authorize page fail.
 KNOWN_SCOPES = (
