@@ -439,6 +439,8 @@ class HubSpotSandbox:
                         "installed_scopes": sorted(p.installed_scopes) if p.installed_scopes is not None else None,
                         "records": {t: sum(1 for r in recs.values() if not r.archived) for t, recs in p.records.items()},
                         "associations": len(p.associations),
+                        "tier": p.tier, "currencies": [p.currency] + list(p.additional_currencies),
+                        "custom_objects": {fqn: schema["objectTypeId"] for fqn, schema in p.schemas.items()},
                     }
                     for p in self.state.portals.values()
                 },
