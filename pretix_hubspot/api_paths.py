@@ -34,6 +34,8 @@ Associations
     POST /crm/associations/{version}/{fromObjectType}/{toObjectType}/batch/create          (labelled)
     GET  /crm/associations/{version}/{fromObjectType}/{toObjectType}/labels                (association labels)
     PUT  /crm/objects/{version}/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}
+Custom object schemas (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/schemas/batch/get-schemas)
+    GET /crm-object-schemas/{version}/schemas[/{objectType}]
 Account information (https://developers.hubspot.com/docs/api-reference/latest/account/account-information/get-account-details)
     GET /account-info/{version}/details
 OAuth (``oauth.py``): ``/oauth/2026-03/token``, ``…/token/introspect``, ``…/token/revoke``. The reference lists no
@@ -53,6 +55,7 @@ _PREFIXES = (
     ("/crm/v3/properties/", "/crm/properties/{version}/"),
     ("/crm/v3/pipelines/", "/crm/pipelines/{version}/"),
     ("/crm/v4/associations/", "/crm/associations/{version}/"),
+    ("/crm-object-schemas/v3/", "/crm-object-schemas/{version}/"),
 )
 
 

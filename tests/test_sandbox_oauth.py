@@ -129,7 +129,7 @@ def test_registered_redirect_uris_must_match(hubspot):
 
 @pytest.mark.parametrize("overrides,code", [
     ({"client_id": "someone-else"}, "invalid_client"),
-    ({"scope": "oauth crm.objects.companies.read"}, "invalid_scope"),
+    ({"scope": "oauth crm.objects.quotes.read"}, "invalid_scope"),
     ({"scope": None}, "invalid_scope"),
 ])
 def test_authorize_rejects_bad_requests_with_an_error_page(hubspot, overrides, code):

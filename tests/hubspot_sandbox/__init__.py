@@ -4,14 +4,18 @@ and body shapes, so that HubSpot's official Python client talks to it unchanged.
 
 - In tests: the ``hubspot_server`` (session) and ``hubspot`` (per test, reset) fixtures in ``fixtures``; the Python
   API is ``sandbox.HubSpotSandbox`` (knobs, inspection, seeding).
+- Accounts: the default one (``DEFAULT_PORTAL_ID``) is an Enterprise account, the second one (``SECOND_PORTAL_ID``)
+  too; ``set_tier`` makes one Starter or Professional.
 - Standalone: ``python -m tests.hubspot_sandbox --port 8765`` prints its URL, client id and secret, and runs until
   Ctrl-C; ``/_sandbox/state|records/<type>|requests|reset|tokens|knobs`` is its JSON control API.
 
 Modules: ``app`` (WSGI app: routing, latency, injected failures, rate limits, auth), ``oauth_endpoints`` and
 ``oauth_pages`` (authorize screens, token endpoints), ``crm_objects``, ``crm_search``, ``crm_properties``,
-``crm_associations``, ``crm_pipelines`` (the CRM), ``validation`` (property value rules), ``account_rules`` (an
-account's own write rules, enforced from 2026-09 on), ``state`` and ``defaults``
-(what an account holds), ``errors`` (HubSpot's error bodies).
+``crm_associations``, ``crm_labels`` (association types and labels), ``crm_schemas`` (custom objects),
+``crm_pipelines``, ``crm_currencies`` (multi-currency) (the CRM), ``validation`` (property value rules),
+``object_rules`` (HubSpot's rules per object type), ``account_rules`` (an account's own write rules, enforced from
+2026-09 on), ``state``, ``defaults`` and ``standard_objects`` (what an account holds), ``errors`` (HubSpot's error
+bodies).
 
 Where HubSpot's behaviour is uncertain, this is what the sandbox does (documented behaviour where there is any):
 
@@ -77,7 +81,11 @@ Authentication and limits
   applies the write and then closes the connection without an answer.
 
 CRM records
-- Ids are numeric strings from one sequence shared by contacts and deals, so ids never collide across types.
+- Object types: contacts (0-1), companies (0-2), deals (0-3), tickets (0-5), products (0-7), line items (0-8) and the
+  account's custom objects (``crm_schemas``), each with HubSpot's default properties (``defaults``,
+  ``standard_objects``), named in paths by plural, singular or type id. Companies have no unique property by default
+  (``domain`` is not unique in HubSpot); upserts go by a unique custom property, as for the other types.
+- Ids are numeric strings from one sequence shared by every type, so ids never collide across types.
 - Contact e-mail addresses are stored in lower case and are unique case-insensitively (409 CONFLICT "Contact already
   exists. Existing ID: N", also when an update would take another contact's address). ``hs_additional_emails`` is
   not consulted.
@@ -93,6 +101,17 @@ CRM records
 - Stored forms: datetimes as ISO 8601 UTC with milliseconds (``2027-05-01T10:30:00.000Z``), dates as
   ``YYYY-MM-DD``, numbers as sent, ``""`` clears a value (and reads back as ``""``; never-set values read as null).
 - Deals get ``pipeline=default`` when none is given; a deal stage is only checked against the stage options.
+  Tickets need ``hs_pipeline`` and ``hs_pipeline_stage`` on creation (default pipeline ``0`` "Support Pipeline",
+  stages 1–4), a custom object its schema's ``requiredProperties``: 400 VALIDATION_ERROR, code REQUIRED_PROPERTY
+  (``object_rules``). A line item with ``hs_product_id`` takes the product's name, price, SKU and description where
+  none is given (an unknown product id: 400, code INVALID_PRODUCT_ID); its read-only ``amount`` is quantity ×
+  (price − discount).
+- Currencies (``crm_currencies``): an account has a company currency and additional currencies (default EUR plus
+  USD, GBP, CHF; ``set_currencies``). ``deal_currency_code`` and ``hs_line_item_currency_code`` offer exactly these,
+  so another code is 400 VALIDATION_ERROR INVALID_OPTION (HubSpot's currency properties are enumerations of the
+  account's currencies). Also served: ``/account-info/…/details`` ``additionalCurrencies`` and the multi-currency
+  settings API ``/settings/currencies/{version}/company-currency`` and ``…/exchange-rates/current`` (scope
+  ``multi-currency-read``; made-up rates, each additional currency → the company currency).
   ``lifecyclestage`` may move backwards, and a contact needs no e-mail or name (HubSpot's advice, not enforced).
 - Reads return the requested properties (null when unset) plus createdate, hs_object_id and the last-modified date;
   without ``properties`` HubSpot's default set. Writes return the written properties plus those three.
@@ -119,9 +138,33 @@ Properties, pipelines, associations
   must exist; the field type must suit the type; enumerations need options. ``hasUniqueValue`` can only be set at
   creation (400 on a PATCH that changes it). HubSpot-defined properties cannot be changed or archived.
 - Pipelines can be read with the object's read scope or its schema read scope.
-- Associations: HUBSPOT_DEFINED deal→contact 3 and contact→deal 4; the inverse is always stored with its own type.
-  Unknown records: 404 on the single default PUT, 400 on the batch default (it has no multi-status form), 207 on
-  batch/create. Batch read reports records without associations as errors (207).
+- Scopes per type: ``crm.objects.{companies,deals,contacts,line_items,products}.read|write`` and
+  ``crm.schemas.….read|write``; tickets accept ``tickets`` or ``crm.objects.tickets.…``, products also
+  ``e-commerce``; every custom type needs ``crm.objects.custom.…`` (records) and ``crm.schemas.custom.…`` (schemas).
+- Associations: HubSpot's documented type ids (``crm_labels``): contact→company 279 / 1 (Primary), company→contact
+  280 / 2, deal→contact 3, contact→deal 4, deal→company 341 / 5 (Primary), company→deal 342 / 6, contact→ticket 15,
+  ticket→contact 16, ticket→company 339 / 26, company→ticket 340 / 25, deal→ticket 27, ticket→deal 28, deal→line
+  item 19, line item→deal 20; the primary types are labelled "Primary" (HubSpot renamed those labels over time and
+  says to rely on type ids). Every association carries its pair's unlabelled type, a labelled one comes on top; the
+  inverse is always stored with its own type ids. The default ("associate/default") writes are unlabelled.
+- ``GET|POST /crm/associations/{version}/{from}/{to}/labels``: the pair's types (unlabelled first, then HubSpot's,
+  then the account's own); custom labels only on Professional and Enterprise accounts (``tier``; otherwise 403
+  FORBIDDEN, subCategory ASSOCIATION_LABELS_NOT_AVAILABLE, the sandbox's form), only between contacts, companies,
+  deals, tickets and custom objects (400 otherwise), a duplicate ``name`` 409.
+- Unknown records: 404 on the single default PUT, 400 on the batch default (it has no multi-status form), 207 on
+  batch/create. An unknown type id or one of another pair: 400 VALIDATION_ERROR for the whole batch. A line item
+  belongs to one deal: associating it with a second is 400 (single and default batch) or an ``errors[]`` item (207
+  on batch/create). ``batch/labels/archive`` takes the named types off (naming the unlabelled type removes the
+  association); ``batch/archive`` removes associations. Batch read reports records without associations as errors
+  (207), and lists ``associationTypes`` with category, typeId and label.
+
+Custom objects (``crm_schemas``)
+- ``GET /crm-object-schemas/{version}/schemas`` and ``…/schemas/{objectType}`` (and ``POST …/schemas``) on
+  Enterprise accounts; on Starter and Professional the list is empty, a single schema 404 and a create 403 (the docs
+  only say Enterprise is required). Seed types with ``add_custom_object``. Records go through the same object,
+  property, search and association endpoints, addressed by ``objectTypeId`` (``2-…``), fully qualified name
+  (``p{portalId}_{name}``) or ``p_{name}``; their associations to ``associatedObjects`` have USER_DEFINED unlabelled
+  types.
 """
 from .sandbox import ConsentError, HubSpotSandbox
 

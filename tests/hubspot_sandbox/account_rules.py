@@ -11,7 +11,7 @@ only shows ``category`` and ``message``.
 from dataclasses import dataclass
 from typing import Optional
 
-from . import errors
+from . import errors, object_rules
 
 ENFORCED_FROM = "2026-09"
 
@@ -31,6 +31,7 @@ def enforced(ctx):
 
 def check_required(ctx, object_type, record, values, context=None):
     """400 VALIDATION_ERROR when the record, after this write, breaks a required-property rule of the account."""
+    object_rules.check(ctx, object_type, record, values, context)  # HubSpot's own rules, in every API version
     if not enforced(ctx):
         return
     after = dict(record.properties if record is not None else {})

@@ -2,7 +2,7 @@
 import json
 import time
 
-from . import defaults, errors
+from . import crm_schemas, defaults, errors
 
 
 class RequestContext:
@@ -40,14 +40,25 @@ class RequestContext:
     def require_scopes(self, *scopes):
         """403 MISSING_SCOPES unless the token carries every one of ``scopes``."""
         granted = self.state.effective_scopes(self.token)
-        missing = [s for s in scopes if s not in granted]
+        scopes = [self._scope(s) for s in scopes]
+        missing = [s for s in scopes if s not in granted
+                   and not any(a in granted for a in defaults.SCOPE_ALTERNATIVES.get(s, ()))]
         if missing:
             raise errors.missing_scopes(missing)
 
     def require_any_scope(self, *scopes):
         granted = self.state.effective_scopes(self.token)
-        if not any(s in granted for s in scopes):
+        scopes = [self._scope(s) for s in scopes]
+        if not any(s in granted or any(a in granted for a in defaults.SCOPE_ALTERNATIVES.get(s, ()))
+                   for s in scopes):
             raise errors.missing_scopes(scopes)
+
+    def _scope(self, scope):
+        """Custom object types share HubSpot's ``custom`` scopes (``crm.objects.custom.read`` …)."""
+        parts = scope.split(".")
+        if self.portal is not None and len(parts) == 4 and parts[2] in self.portal.schemas:
+            parts[2] = "custom"
+        return ".".join(parts)
 
     # --- input ----------------------------------------------------------------------------------------------------
     def json(self, required=True):
@@ -64,6 +75,8 @@ class RequestContext:
 
     def object_type(self, name):
         object_type = defaults.OBJECT_TYPE_ALIASES.get(name.lower())
+        if object_type is None and self.portal is not None:
+            object_type = crm_schemas.resolve(self.portal, name)
         if object_type is None:
             raise errors.HubSpotError(400, f"Unable to infer object type from: {name}", "VALIDATION_ERROR")
         return object_type

@@ -1,14 +1,17 @@
-"""CRM v3 objects (contacts, deals): single reads and writes, batches, listing. Search lives in ``crm_search``."""
+"""
+CRM v3 objects (contacts, deals, companies, line items, products, tickets, custom objects): single reads and writes,
+batches, listing. Search lives in ``crm_search``, per-type rules in ``object_rules``.
+"""
 import time
 
-from . import account_rules, crm_associations, defaults, errors, validation
+from . import account_rules, crm_associations, defaults, errors, object_rules, standard_objects, validation
 from .routing import route
 from .state import Record
 from .timeutil import iso
 
 BATCH_LIMIT = 100
-TYPE_LABELS = {defaults.CONTACTS: "Contact", defaults.DEALS: "Deal"}
-UPPER_NAMES = {defaults.CONTACTS: "CONTACT", defaults.DEALS: "DEAL"}
+TYPE_LABELS = {defaults.CONTACTS: "Contact", defaults.DEALS: "Deal", **standard_objects.LABELS}
+UPPER_NAMES = {defaults.CONTACTS: "CONTACT", defaults.DEALS: "DEAL", **standard_objects.UPPER_NAMES}
 
 
 # --- records ---------------------------------------------------------------------------------------------------------
@@ -43,8 +46,9 @@ def store_new_record(sandbox, portal, object_type, values, search_lag=None):
         values["email"] = values["email"].lower()
     record.properties.update(values)
     record.properties["hs_object_id"] = record.id
-    record.properties["createdate"] = iso(now)
+    record.properties[defaults.CREATED.get(object_type, "createdate")] = iso(now)
     record.properties[defaults.LAST_MODIFIED[object_type]] = iso(now)
+    object_rules.derive(record)
     lag = sandbox.search_lag if search_lag is None else search_lag
     record.remember_for_search(now + lag)
     portal.records[object_type][record.id] = record
@@ -54,6 +58,7 @@ def store_new_record(sandbox, portal, object_type, values, search_lag=None):
 def apply_update(sandbox, record, values):
     now = time.time()
     record.properties.update(values)
+    object_rules.derive(record)
     record.updated_at = now
     record.properties[defaults.LAST_MODIFIED[record.object_type]] = iso(now)
     record.remember_for_search(now + sandbox.search_lag)
@@ -105,7 +110,7 @@ def find_conflict(portal, object_type, values, exclude_id=None):
 def conflict_error(object_type, name, existing, context=None):
     """409 CONFLICT naming the record that already owns the value (contacts' e-mail, or any unique property)."""
     return errors.HubSpotError(
-        409, f"{TYPE_LABELS[object_type]} already exists. Existing ID: {existing.id}", "CONFLICT",
+        409, f"{TYPE_LABELS.get(object_type, 'Object')} already exists. Existing ID: {existing.id}", "CONFLICT",
         context=dict(context or {}, propertyName=[name], existingId=[existing.id]) if name != "email" else context,
     )
 
@@ -185,8 +190,8 @@ def create(ctx, type_name):
         raise conflict_error(object_type, *conflict)
     links = crm_associations.check_inline(ctx, object_type, body.get("associations"))
     record = store_new_record(ctx.sandbox, ctx.portal, object_type, values)
-    for to_type, to_id, type_id in links:
-        crm_associations.associate(ctx.portal, object_type, record.id, to_type, to_id, type_id)
+    for to_type, to_id, type_id, category in links:
+        crm_associations.associate(ctx.portal, object_type, record.id, to_type, to_id, type_id, category)
     return 201, record_json(record, _returned(object_type, values), ctx.portal)
 
 
@@ -198,8 +203,7 @@ def get(ctx, type_name, record_id):
     if record is None:
         raise errors.not_found()
     body = record_json(record, ctx.query_list("properties") or defaults.DEFAULT_RETURNED[object_type], ctx.portal)
-    associations = crm_associations.v3_associations(ctx.portal, object_type, record.id,
-                                                    ctx.query_list("associations"))
+    associations = crm_associations.v3_associations(ctx, object_type, record.id, ctx.query_list("associations"))
     if associations:
         body["associations"] = associations
     return 200, body
@@ -272,7 +276,7 @@ def batch_read(ctx, type_name):
     if missing:
         failures.append({
             "status": "error", "category": "OBJECT_NOT_FOUND",
-            "message": f"Could not get some {UPPER_NAMES[object_type]} objects, they may be deleted or not exist. "
+            "message": f"Could not get some {UPPER_NAMES.get(object_type, object_type.upper())} objects, they may be deleted or not exist. "
                        f"Check that ids are valid.",
             "context": {"ids": missing},
         })
@@ -320,8 +324,8 @@ def batch_create(ctx, type_name):
     results = []
     for values, links in accepted:
         record = store_new_record(ctx.sandbox, ctx.portal, object_type, values)
-        for to_type, to_id, type_id in links:
-            crm_associations.associate(ctx.portal, object_type, record.id, to_type, to_id, type_id)
+        for to_type, to_id, type_id, category in links:
+            crm_associations.associate(ctx.portal, object_type, record.id, to_type, to_id, type_id, category)
         results.append(record_json(record, _returned(object_type, values), ctx.portal))
     return (207 if failures else 201), _batch_body(results, failures, started)
 
@@ -360,7 +364,7 @@ def batch_update(ctx, type_name):
     failures = []
     if missing:
         failures.append({"status": "error", "category": "OBJECT_NOT_FOUND",
-                         "message": f"Could not get some {UPPER_NAMES[object_type]} objects, they may be deleted or "
+                         "message": f"Could not get some {UPPER_NAMES.get(object_type, object_type.upper())} objects, they may be deleted or "
                                     f"not exist. Check that ids are valid.", "context": {"ids": missing}})
     return (207 if failures else 200), _batch_body(results, failures, started)
 

@@ -1,4 +1,5 @@
 """What a fresh HubSpot account contains: property groups, HubSpot-defined properties and the default deal pipeline."""
+from . import standard_objects
 from .timeutil import iso
 
 CONTACTS = "contacts"
@@ -13,9 +14,7 @@ OBJECT_TYPE_ALIASES = {
 # The record id HubSpot hands out first; contacts and deals share one sequence, so ids never collide across types.
 FIRST_RECORD_ID = 151
 
-# HUBSPOT_DEFINED association type ids.
-ASSOCIATION_TYPE_IDS = {(DEALS, CONTACTS): 3, (CONTACTS, DEALS): 4}
-ASSOCIATION_TYPE_NAMES = {(DEALS, CONTACTS): "deal_to_contact", (CONTACTS, DEALS): "contact_to_deal"}
+# Association type ids and labels: ``crm_labels``.
 
 # Every scope the registered app may ask for (required or optional); anything else makes the authorize page fail.
 KNOWN_SCOPES = (
@@ -124,6 +123,10 @@ def make_property(name, label, type_, field_type, group, *, opts=None, read_only
 
 
 def default_properties(object_type, created):
+    if object_type in standard_objects.TYPES:
+        return standard_objects.default_properties(object_type, created, make_property, options, LIFECYCLE_STAGES,
+                                                   DEFAULT_CURRENCIES)
+
     def p(*args, **kwargs):
         return make_property(*args, created=created, **kwargs)
 
@@ -193,4 +196,57 @@ def default_pipelines(created):
     return {
         DEALS: [{"id": "default", "label": "Sales Pipeline", "displayOrder": 0, "stages": stages,
                  "createdAt": stamp, "updatedAt": stamp, "archived": False}],
+        standard_objects.TICKETS: standard_objects.ticket_pipelines(created),
     }
+
+
+# --- companies, line items, products, tickets (``standard_objects``) and custom objects (``crm_schemas``) -----------
+# The currencies a fresh account has: its company currency first, then additional currencies (multi-currency);
+# ``crm_currencies`` keeps the currency properties' options in line with an account's own list.
+DEFAULT_CURRENCIES = ("EUR", "USD", "GBP", "CHF")
+OBJECT_TYPES = OBJECT_TYPES + standard_objects.TYPES
+OBJECT_TYPE_IDS.update(standard_objects.TYPE_IDS)
+OBJECT_TYPE_ALIASES.update(standard_objects.ALIASES)
+ALWAYS_RETURNED.update(standard_objects.ALWAYS_RETURNED)
+DEFAULT_RETURNED.update(standard_objects.DEFAULT_RETURNED)
+QUERY_PROPERTIES.update(standard_objects.QUERY_PROPERTIES)
+LAST_MODIFIED.update(standard_objects.LAST_MODIFIED)
+DEFAULT_GROUPS.update(standard_objects.GROUPS)
+NEW_SCOPES = (
+    "crm.objects.companies.read", "crm.objects.companies.write",
+    "crm.schemas.companies.read", "crm.schemas.companies.write",
+    "crm.objects.line_items.read", "crm.objects.line_items.write",
+    "crm.schemas.line_items.read", "crm.schemas.line_items.write",
+    "crm.objects.products.read", "crm.objects.products.write",
+    "tickets", "crm.objects.tickets.read", "crm.objects.tickets.write",
+    "crm.schemas.tickets.read", "crm.schemas.tickets.write",
+    "crm.objects.custom.read", "crm.objects.custom.write",
+    "crm.schemas.custom.read", "crm.schemas.custom.write",
+    "multi-currency-read",
+)
+KNOWN_SCOPES = KNOWN_SCOPES + NEW_SCOPES
+DEFAULT_GRANT = DEFAULT_GRANT + NEW_SCOPES
+for _scope in NEW_SCOPES:
+    SCOPE_DESCRIPTIONS.setdefault(_scope, "{} ({})".format(
+        "View details" if _scope.endswith(".read") else "Access and make changes", _scope))
+# Older app scopes HubSpot still honours next to the granular ones: a request needing the first passes with any.
+SCOPE_ALTERNATIVES = {
+    "crm.objects.tickets.read": ("tickets",), "crm.objects.tickets.write": ("tickets",),
+    "crm.objects.products.read": ("e-commerce",), "crm.objects.products.write": ("e-commerce",),
+    "crm.schemas.products.read": ("e-commerce", "crm.objects.products.read"),
+    "crm.schemas.products.write": ("e-commerce", "crm.objects.products.write"),
+}
+
+
+def custom_type_defaults(fully_qualified_name, primary_display_property):
+    """Registers the read defaults of a custom object type (keyed by its fully qualified name, unique per account)."""
+    returned = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+    ALWAYS_RETURNED[fully_qualified_name] = returned
+    DEFAULT_RETURNED[fully_qualified_name] = tuple(sorted(set(returned) | {primary_display_property}))
+    QUERY_PROPERTIES[fully_qualified_name] = (primary_display_property,)
+    LAST_MODIFIED[fully_qualified_name] = "hs_lastmodifieddate"
+    CREATED[fully_qualified_name] = "hs_createdate"
+
+
+# The create-date property of a type (custom objects use ``hs_createdate``).
+CREATED = {}

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Response
 
-from . import defaults, errors, oauth_pages
+from . import crm_currencies, defaults, errors, oauth_pages
 from .routing import route
 
 APP_NAME = "pretix"
@@ -331,7 +331,7 @@ def account_details(ctx):
     portal = ctx.portal
     return 200, {
         "portalId": portal.portal_id, "accountType": "STANDARD", "timeZone": portal.time_zone,
-        "companyCurrency": portal.currency, "additionalCurrencies": [], "utcOffset": "+01:00",
+        "companyCurrency": portal.currency, "additionalCurrencies": crm_currencies.account_currencies(portal)[1:], "utcOffset": "+01:00",
         "utcOffsetMilliseconds": 3600000, "uiDomain": portal.ui_domain,
         "dataHostingLocation": portal.data_hosting_location,
     }

@@ -29,6 +29,8 @@ DATED_PREFIXES = (
     ("/crm/v3/pipelines/", "/crm/pipelines/"),
     ("/crm/v4/associations/", "/crm/associations/"),
     ("/account-info/v3/", "/account-info/"),
+    ("/crm-object-schemas/v3/", "/crm-object-schemas/"),
+    ("/settings/v3/currencies/", "/settings/currencies/"),
 )
 LEGACY_PATH_RE = re.compile(r"/v\d+/")
 

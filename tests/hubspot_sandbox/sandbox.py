@@ -284,9 +284,18 @@ class HubSpotSandbox:
     def _portal(self, portal_id):
         return self.state.portals[int(portal_id or self.default_portal_id)]
 
-    @staticmethod
-    def _object_type(object_type):
-        return defaults.OBJECT_TYPE_ALIASES[object_type.lower()]
+    def _object_type(self, object_type):
+        """A type's key: contacts, deals, companies, line_items, products, tickets, or a custom type's fully qualified
+        name (custom types may also be named by objectTypeId or ``p_{name}``)."""
+        from .crm_schemas import resolve
+
+        known = defaults.OBJECT_TYPE_ALIASES.get(object_type.lower())
+        if known is None:
+            for portal in self.state.portals.values():
+                known = known or resolve(portal, object_type)
+        if known is None:
+            raise KeyError(object_type)
+        return known
 
     def records(self, object_type, portal_id=None, include_archived=True):
         """Every stored record of the type, oldest first, as ``{"id", "properties", "createdAt", … "archived"}``."""
@@ -351,11 +360,88 @@ class HubSpotSandbox:
         with self.lock:
             self._portal(portal_id).properties[self._object_type(object_type)].pop(name, None)
 
-    def pipelines(self, portal_id=None):
+    def pipelines(self, portal_id=None, object_type="deals"):
         import copy
 
         with self.lock:
-            return copy.deepcopy(self._portal(portal_id).pipelines.get(defaults.DEALS, []))
+            return copy.deepcopy(self._portal(portal_id).pipelines.get(self._object_type(object_type), []))
+
+    # --- subscription, currencies, custom objects, association labels ---------------------------------------------
+    def set_tier(self, tier, portal_id=None):
+        """The account's subscription: "starter", "professional" or "enterprise" (custom objects need Enterprise,
+        custom association labels Professional or Enterprise)."""
+        if tier not in ("starter", "professional", "enterprise"):
+            raise ValueError("tier must be starter, professional or enterprise")
+        with self.lock:
+            self._portal(portal_id).tier = tier
+
+    def set_currencies(self, company_currency, additional=(), portal_id=None):
+        """The account's company currency and its additional currencies (multi-currency); the currency properties
+        of deals and line items offer exactly these."""
+        from . import crm_currencies
+
+        with self.lock:
+            portal = self._portal(portal_id)
+            portal.currency = company_currency
+            portal.additional_currencies = [c for c in additional if c != company_currency]
+            crm_currencies.apply(portal)
+
+    def add_custom_object(self, name, singular, plural, primary_display_property, properties=(),
+                          required_properties=(), associated_objects=("contacts",), portal_id=None):
+        """
+        Defines a custom object type as an admin would in HubSpot's settings (any tier; the API only shows it on
+        Enterprise). ``properties``: dicts like the schemas API's (``name, label, type, fieldType, options,
+        hasUniqueValue``). Returns the schema JSON (``objectTypeId``, ``fullyQualifiedName`` …).
+        """
+        from . import crm_schemas
+
+        with self.lock:
+            portal = self._portal(portal_id)
+            schema = crm_schemas.create_schema(self.state, portal, {
+                "name": name, "labels": {"singular": singular, "plural": plural},
+                "primaryDisplayProperty": primary_display_property, "properties": list(properties),
+                "requiredProperties": list(required_properties), "associatedObjects": list(associated_objects),
+            })
+            return crm_schemas.schema_json(portal, schema)
+
+    def add_association_label(self, from_type, to_type, label, inverse_label=None, name=None, portal_id=None):
+        """Creates a custom (USER_DEFINED) association label as an admin would (any tier); returns the type ids
+        ``(from→to, to→from)``."""
+        from . import crm_labels
+
+        with self.lock:
+            portal = self._portal(portal_id)
+            forward, backward = crm_labels.add_pair(
+                portal, self._object_type(from_type), self._object_type(to_type), label, inverse_label,
+                name or label.lower().replace(" ", "_"), self.state)
+            return forward["typeId"], backward["typeId"]
+
+    def association_labels(self, from_type, to_type, portal_id=None):
+        """Every association type of the pair as the labels endpoint lists it: ``[{category, typeId, label}]``."""
+        from . import crm_labels
+
+        with self.lock:
+            portal = self._portal(portal_id)
+            return [crm_labels.public(s) for s in crm_labels.pair_types(
+                portal, self._object_type(from_type), self._object_type(to_type))]
+
+    def labelled_associations(self, from_type, from_id, to_type, portal_id=None):
+        """``{to_id: [label or None, …]}``: the records ``from_id`` is associated with and the labels of each
+        association (None is the unlabelled type), in the order the associations were made."""
+        with self.lock:
+            portal = self._portal(portal_id)
+            from_type, to_type = self._object_type(from_type), self._object_type(to_type)
+            return {key[3]: [label for _, label in types.values()]
+                    for key, types in portal.associations.items()
+                    if key[0] == from_type and key[1] == str(from_id) and key[2] == to_type}
+
+    def association_types(self, from_type, from_id, to_type, to_id, portal_id=None):
+        """``[{category, typeId, label}]`` of one association, as batch/read reports them ([] when not associated)."""
+        with self.lock:
+            portal = self._portal(portal_id)
+            key = (self._object_type(from_type), str(from_id), self._object_type(to_type), str(to_id))
+            return [{"category": category, "typeId": type_id, "label": label}
+                    for type_id, (category, label) in portal.associations.get(key, {}).items()]
 
     def summary(self):
         """A JSON-able overview (the ``/_sandbox/state`` control endpoint)."""
@@ -370,6 +456,8 @@ class HubSpotSandbox:
                         "installed_scopes": sorted(p.installed_scopes) if p.installed_scopes is not None else None,
                         "records": {t: sum(1 for r in recs.values() if not r.archived) for t, recs in p.records.items()},
                         "associations": len(p.associations),
+                        "tier": p.tier, "currencies": [p.currency] + list(p.additional_currencies),
+                        "custom_objects": {fqn: schema["objectTypeId"] for fqn, schema in p.schemas.items()},
                     }
                     for p in self.state.portals.values()
                 },

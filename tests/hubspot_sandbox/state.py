@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import defaults
+from . import crm_currencies, defaults
 
 
 @dataclass
@@ -60,6 +60,15 @@ class Portal:
     # The account's own write rules, enforced from the 2026-09 API version on (account_rules)
     required_rules: list = field(default_factory=list)
     user_can_edit_associations: bool = True
+    # HubSpot subscription tier: "starter", "professional" or "enterprise" (custom objects need Enterprise, custom
+    # association labels Professional or Enterprise).
+    tier: str = "enterprise"
+    # Multi-currency: currencies besides ``currency`` (the company currency) that records may carry.
+    additional_currencies: list = field(default_factory=lambda: list(defaults.DEFAULT_CURRENCIES[1:]))
+    # Custom object schemas (crm_schemas), fully qualified name → schema JSON
+    schemas: dict = field(default_factory=dict)
+    # USER_DEFINED association labels (crm_labels): (from type, to type) → [label dict]
+    association_labels: dict = field(default_factory=dict)
 
     @property
     def data_hosting_location(self):
@@ -127,6 +136,9 @@ class SandboxState:
         self.flows = {}
         self._ids = itertools.count(defaults.FIRST_RECORD_ID)
         self._user_ids = itertools.count(7000001)
+        # Custom object type ids (2-N) and USER_DEFINED association type ids, unique within the sandbox.
+        self.custom_type_ids = itertools.count(2101001)
+        self.association_type_ids = itertools.count(101)
 
     def next_id(self) -> str:
         return str(next(self._ids))
@@ -151,6 +163,7 @@ class SandboxState:
             }
             portal.records[object_type] = {}
         portal.pipelines = defaults.default_pipelines(self.created)
+        crm_currencies.apply(portal)
         self.portals[portal_id] = portal
         return portal
 
