@@ -13,7 +13,7 @@ from pretix.base.signals import (
 from pretix.control.signals import nav_event_settings, order_info
 
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, ObjectMapping
-from .permissions import ORDERS_PERMISSION, SETTINGS_PERMISSION
+from .permissions import SETTINGS_PERMISSION, may_preview
 
 
 @receiver(nav_event_settings, dispatch_uid="pretix_hubspot_nav_settings")
@@ -160,7 +160,7 @@ class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
 def preview_order_info(sender, order, request, **kwargs):
     from .views.preview import preview_url
 
-    if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
+    if not may_preview(request, sender):
         return ""
     if not EventConnection.objects.filter(event=sender).exists() or not sender.hubspot_object_mappings.exists():
         return ""

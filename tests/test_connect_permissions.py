@@ -77,3 +77,54 @@ def test_oauth_return_needs_login(admin_client, event, hubspot_app):
     assert response["Location"].startswith("/control/login")
     with scopes_disabled():
         assert not HubSpotConnection.objects.exists()
+
+
+# --- the organizer's connection is the organizer's -------------------------------------------------------------------
+
+@pytest.fixture
+def event_only_client(client, organizer, event):
+    """A team member who may change this event's settings (say, an agency running it), not the organizer's."""
+    from pretix.base.models import Team, User
+    with scopes_disabled():
+        u = User.objects.create_user("agency@partner.example", "Password-2027-xyz")
+        t = Team.objects.create(organizer=organizer, name="Agency", all_events=False,
+                                limit_event_permissions={"event.settings.general:write": True,
+                                                         "event.orders:read": True})
+        t.limit_events.add(event)
+        t.members.add(u)
+    client.force_login(u)
+    return client
+
+
+@pytest.mark.django_db
+def test_event_only_user_is_not_offered_the_organizers_connection(event_only_client, event, connection, hubspot_app):
+    page = event_only_client.get(hubspot_settings_url(event)).content.decode()
+    assert "Request access" in page
+    assert "Use the existing connection" not in page
+    assert str(connection.portal_id) not in page
+
+
+@pytest.mark.django_db
+def test_event_only_user_cannot_attach_the_organizers_connection(event_only_client, event, connection, hubspot_app):
+    response = event_only_client.post(hubspot_settings_url(event, "connect/existing/"), {"connection": connection.pk})
+    assert response.status_code == 403
+    with scopes_disabled():
+        assert not EventConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_event_only_user_can_connect_through_hubspot(event_only_client, event, connect_via_hubspot):
+    page = connect_via_hubspot(event_only_client, event)
+    assert "The HubSpot integration is now active" in page.content.decode()
+    with scopes_disabled():
+        assert EventConnection.objects.filter(event=event).exists()
+
+
+@pytest.mark.django_db
+def test_organizer_admin_is_offered_and_may_attach_the_connection(admin_client, event, connection, hubspot_app):
+    page = admin_client.get(hubspot_settings_url(event)).content.decode()
+    assert "Use the existing connection to HubSpot account" in page
+    response = admin_client.post(hubspot_settings_url(event, "connect/existing/"), {"connection": connection.pk})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert EventConnection.objects.get(event=event).connection == connection

@@ -22,7 +22,7 @@ from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import conf, connections, identifier_property, oauth, oauth_state, schema
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
-from ..permissions import SETTINGS_PERMISSION
+from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
             "redirect_uri": oauth.redirect_uri(),
             "event_connection": event_connection,
             "connection": connection,
-            "reusable_connections": HubSpotConnection.objects.filter(
-                organizer=self.request.organizer, needs_reconnect=False,
-            ).exclude(pk=getattr(connection, "pk", None)).order_by("portal_id"),
+            "reusable_connections": self.reusable_connections(connection),
             "object_types": HUBSPOT_OBJECT_TYPES,
         })
         if connection:
@@ -85,6 +83,14 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })
         return ctx
+
+    def reusable_connections(self, current):
+        """The organizer's other working connections, offered only to those who may hand them to an event."""
+        if not may_use_organizer_connections(self.request, self.request.organizer):
+            return HubSpotConnection.objects.none()
+        return HubSpotConnection.objects.filter(
+            organizer=self.request.organizer, needs_reconnect=False,
+        ).exclude(pk=getattr(current, "pk", None)).order_by("portal_id")
 
 
 class EventActionView(EventPermissionRequiredMixin, View):
@@ -112,6 +118,10 @@ class UseExistingConnectionView(EventActionView):
     """Connects the event to a HubSpot account the organizer has connected before, without a new consent."""
 
     def post(self, request, *args, **kwargs):
+        if not may_use_organizer_connections(request, request.organizer):
+            # Without the organizer's own rights, an event gets HubSpot only through HubSpot's consent screens.
+            raise PermissionDenied(_("Only users who may change the organizer's settings can use the organizer's "
+                                     "existing HubSpot connection. Please use \"Request access\" instead."))
         try:
             connection_id = int(request.POST.get("connection", ""))
         except ValueError:
