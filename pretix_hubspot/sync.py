@@ -9,6 +9,7 @@ Results, order log entries and errors per order are written exactly as pretix's 
 order page's "Data transfer to external systems" box and the sync-problem pages work unchanged.
 """
 import logging
+import re
 from collections import OrderedDict
 from datetime import timedelta
 from functools import cached_property
@@ -68,7 +69,8 @@ class SyncObject:
 
     @property
     def remembered_id(self):
-        return self.previous and (self.previous.sync_info or {}).get("object_id")
+        # Set by HubSpotSync._previous_results(): None unless the id belongs to the current account and object type.
+        return getattr(self.previous, "trusted_object_id", None)
 
     def fail(self, error):
         if self.error is None:
@@ -316,10 +318,21 @@ class HubSpotSync(OutboundSyncProvider):
         return orders
 
     def _previous_results(self, outcomes):
-        return {
-            (r.order_id, r.order_position_id, r.mapping_id): r
-            for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=self.identifier)
-        }
+        """
+        The results of earlier transfers, by ``(order, position, mapping)``. Each carries ``trusted_object_id``: the
+        HubSpot record id to look up first, or None when the record was written into another HubSpot account or
+        object type. HubSpot numbers records per account, so an id from the account the event used before names an
+        unrelated record (or none) in the current one: such objects are found by identifier or e-mail instead.
+        """
+        portal_id = self.connection().portal_id
+        object_types = {m.id: m.external_object_type for m in self.mappings}
+        results = {}
+        for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=self.identifier):
+            same_place = (result_portal_id(r) == portal_id
+                          and r.external_object_type == object_types.get(r.mapping_id))
+            r.trusted_object_id = (r.sync_info or {}).get("object_id") if same_place else None
+            results[(r.order_id, r.order_position_id, r.mapping_id)] = r
+        return results
 
     def _build_objects(self, mapping, outcomes, previous):
         objects = []
@@ -503,7 +516,8 @@ class HubSpotSync(OutboundSyncProvider):
                         mapping_id=mapping.id,
                     )
                     group = obj.group
-                    info = {"action": group.action, "object_id": obj.record_id}
+                    # The account goes with the id: only there does the id name this record (see _previous_results).
+                    info = {"action": group.action, "object_id": obj.record_id, "portal_id": connection.portal_id}
                     if mapping.external_object_type == HUBSPOT_DEALS:
                         info["associated_contacts"] = obj.associated
                     if obj.truncated:
@@ -597,6 +611,24 @@ def compute_changes(group, id_property):
     group.values = view
     group.changes = {k: v for k, v in changes.items()
                      if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
+
+
+RECORD_URL_PORTAL = re.compile(r"/contacts/(\d+)/record/")
+
+
+def result_portal_id(result):
+    """
+    The HubSpot account a stored result's record lives in. Results written before the account was stored with them
+    (version 0.1.0) still name it in their link to the record (``HubSpotConnection.record_url``), which was built
+    from the very connection that wrote the record, so that is as good as the stored id. A result that names no
+    account in either way is not trusted: its record is found again by identifier or e-mail, at the cost of one
+    lookup, rather than risking a write into an unrelated record.
+    """
+    portal_id = (result.sync_info or {}).get("portal_id")
+    if portal_id is not None:
+        return int(portal_id)
+    match = RECORD_URL_PORTAL.search(result.external_link_href or "")
+    return int(match.group(1)) if match else None
 
 
 def record_label(object_type, record_id, values):
