@@ -90,4 +90,3 @@ def test_record_id_of_another_object_type_is_not_used(sync_event, order, hubspot
     [result] = results(order)
     assert result.external_object_type == "deals"
     assert result.sync_info["object_id"] == deal["id"]
-
