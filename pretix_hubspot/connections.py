@@ -52,9 +52,24 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
         connection.last_refresh_error = ""
         connection.save()
         event_connection, previous = _link_event(event, connection, user)
+        release_waiting_orders(connection)
     if previous is not None:
         release_connection(previous, event=event, user=user)
     return event_connection
+
+
+def release_waiting_orders(connection):
+    """
+    After a consent, the orders that waited for the connection (see ``HubSpotSync._wait_for_reconnect``) are due
+    again, for every event that uses it: the next run transfers them, without a manual retry. Orders parked for a
+    manual retry are left alone: they failed for a reason a reconnect does not fix.
+    """
+    from pretix.base.models.datasync import OrderSyncQueue
+
+    return OrderSyncQueue.objects.filter(
+        sync_provider="hubspot", event__hubspot_connection__connection=connection, in_flight=False,
+        need_manual_retry__isnull=True, not_before__gt=now(),
+    ).update(not_before=now())
 
 
 def reuse_connection(event, user, connection: HubSpotConnection) -> EventConnection:

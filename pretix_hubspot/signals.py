@@ -4,7 +4,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
-from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types
+from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, OrderLogEntryType, log_entry_types
 from pretix.base.models import OrderRefund
 from pretix.base.signals import (
     event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
@@ -136,6 +136,18 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
             # stored as HubSpot's identifier ("contacts"), shown in the user's language
             data = {**data, "object_type": str(dict(HUBSPOT_OBJECT_TYPES).get(data["object_type"], data["object_type"]))}
         return super().display(logentry, data)
+
+
+# --- Sync: the order's history ----------------------------------------------------------------------------------------
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.sync.waiting_for_reconnect": _("The transfer to HubSpot waits until the connection to HubSpot has "
+                                                   "been reconnected in Settings → HubSpot; it then runs by itself."),
+})
+class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
+    # The data holds the provider's identifier and HubSpot's reasons, never a token.
+    pass
 
 
 # --- Export of existing orders: log entries -------------------------------------------------------------------------

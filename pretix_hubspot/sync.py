@@ -38,6 +38,9 @@ from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 logger = logging.getLogger(__name__)
 
 ORDERS_PER_CHUNK = 100
+# While the connection needs a reconnect, queued orders wait instead of failing. A reconnect releases them at once
+# (connections.release_waiting_orders); this is only how often a run looks again without one.
+RECONNECT_WAIT = timedelta(hours=6)
 LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
 
 
@@ -166,6 +169,10 @@ class HubSpotSync(OutboundSyncProvider):
 
     def sync_queued_orders(self, queued_orders):
         """Never raises: every problem ends up on the queue row of the order it concerns, as in pretix's base class."""
+        if self._connection_needs_reconnect():
+            # Nothing can be written until someone reconnects: the orders wait, and no request goes to HubSpot.
+            self._wait_for_reconnect([sq for sq in queued_orders if not sq.in_flight])
+            return
         size = ORDERS_PER_CHUNK if self.batching else 1
         for chunk in chunks(queued_orders, size):
             claimed = self._claim(chunk)
@@ -212,14 +219,46 @@ class HubSpotSync(OutboundSyncProvider):
                 r.order.event = self.event
         return rows
 
+    def _connection_needs_reconnect(self):
+        from .models import EventConnection
+
+        # Read afresh: HubSpot may have rejected the refresh token during this very run.
+        return EventConnection.objects.filter(event_id=self.event.pk, connection__needs_reconnect=True).exists()
+
+    def _wait_for_reconnect(self, rows):
+        """
+        The orders wait for a reconnect: no failed attempt is counted and they are not parked for a manual retry
+        (which nobody would know to click). Their history says why they wait; a reconnect releases them.
+        """
+        if not rows:
+            return
+        OrderSyncQueue.objects.filter(pk__in=[sq.pk for sq in rows]).update(
+            not_before=now() + RECONNECT_WAIT, in_flight=False, in_flight_since=None,
+        )
+        orders = Order.objects.in_bulk([sq.order_id for sq in rows])
+        entries = []
+        for order in orders.values():
+            order.event = self.event
+            entries.append(order.log_action("pretix_hubspot.sync.waiting_for_reconnect",
+                                            {"provider": self.identifier}, save=False))
+        LogEntry.bulk_create_and_postprocess(entries)
+
     def _finish(self, claimed, outcomes):
         log_entries = []
         done = []
+        waiting = []
+        reconnect = None
         for sq in claimed:
             outcome = outcomes.get(sq.order_id)
             if outcome is None:  # should_sync_order() said no
                 done.append(sq.pk)
                 continue
+            if outcome.errors and any(is_reconnect_error(e) for e in outcome.errors):
+                if reconnect is None:
+                    reconnect = self._connection_needs_reconnect()
+                if reconnect:
+                    waiting.append(sq)
+                    continue
             if outcome.errors:
                 self._fail(sq, outcome)
                 continue
@@ -238,6 +277,7 @@ class HubSpotSync(OutboundSyncProvider):
         if log_entries:
             LogEntry.bulk_create_and_postprocess(log_entries)
         OrderSyncQueue.objects.filter(pk__in=done).delete()
+        self._wait_for_reconnect(waiting)
 
     def _fail(self, sq, outcome):
         error = combine_errors(outcome.errors)
@@ -611,6 +651,11 @@ def compute_changes(group, id_property):
     group.values = view
     group.changes = {k: v for k, v in changes.items()
                      if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
+
+
+def is_reconnect_error(error):
+    """HubSpot no longer accepts the connection's tokens (only a reconnect helps), as opposed to a missing scope."""
+    return isinstance(error, HubSpotConfigError) and error.status in (None, 401)
 
 
 RECORD_URL_PORTAL = re.compile(r"/contacts/(\d+)/record/")

@@ -122,17 +122,17 @@ def test_missing_scope_is_a_configuration_error(sync_event, order, hubspot):
     assert "reconnect" in " ".join(failure(order)[1]["error"]).lower()
 
 
-def test_revoked_connection_is_a_configuration_error(sync_event, order, hubspot, connection):
+def test_revoked_connection_makes_orders_wait_for_a_reconnect(sync_event, order, hubspot, connection):
     contacts_mapping(sync_event)
     hubspot.revoke_refresh_token(connection.refresh_token)
     hubspot.expire_access_tokens()
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)
-    assert row.need_manual_retry == "config"
-    message = " ".join(failure(order)[1]["error"])
-    assert "Settings → HubSpot" in message
-    assert connection.refresh_token not in failure(order)[1]["full_message"]
+    assert row.need_manual_retry is None and row.failed_attempts == 0
+    [(action, data)] = [(a, d) for a, d in log_actions(order) if a.startswith("pretix_hubspot.sync.")]
+    assert action == "pretix_hubspot.sync.waiting_for_reconnect"
+    assert connection.refresh_token not in str(data) and connection.access_token not in str(data)
 
 
 def test_token_refresh_in_the_middle_of_a_run(sync_event, order, hubspot, connection):
