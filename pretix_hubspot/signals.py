@@ -1,18 +1,20 @@
-"""Signal receivers only: navigation, global settings, order triggers, event copy, order page, log entry types."""
-from django.db.models.signals import post_save
+"""Signal receivers only: navigation, global settings, order triggers, event copy, deletions, order page, log entry types."""
+from django.db import transaction
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, OrderLogEntryType, log_entry_types
-from pretix.base.models import OrderRefund
+from pretix.base.models import Event, OrderRefund, Organizer
 from pretix.base.signals import (
     event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
     order_paid, order_placed, order_reactivated, register_global_settings,
 )
 from pretix.control.signals import nav_event_settings, order_info
 
-from .models import HUBSPOT_OBJECT_TYPES, EventConnection, ObjectMapping
+from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
 from .permissions import SETTINGS_PERMISSION, may_preview
 
 
@@ -106,6 +108,40 @@ def queue_on_refund(sender, instance, **kwargs):
         return
     from .triggers import queue_order
     queue_order(order, "order_refunded")
+
+
+# --- Connection: deleting events and organizers ---------------------------------------------------------------------
+
+
+@receiver(pre_delete, sender=Event, dispatch_uid="pretix_hubspot_release_connection_of_deleted_event")
+def release_connection_of_deleted_event(sender, instance, **kwargs):
+    """
+    pretix deletes an event (control, API, or with its organizer) with ``Event.delete()``; the event's link goes by
+    cascade. Once that is committed, the connection is released like on "Disconnect": revoked and deleted when no
+    other event uses it. Not before the commit: a deletion that is rolled back must not have revoked anything.
+    """
+    from .connections import release_after_event_deletion
+
+    with scopes_disabled():
+        connection_id = EventConnection.objects.filter(event_id=instance.pk).values_list(
+            "connection_id", flat=True).first()
+    if connection_id is not None:
+        transaction.on_commit(lambda: release_after_event_deletion(connection_id))
+
+
+@receiver(pre_delete, sender=Organizer, dispatch_uid="pretix_hubspot_revoke_connections_of_deleted_organizer")
+def revoke_connections_of_deleted_organizer(sender, instance, **kwargs):
+    """
+    Deleting an organizer deletes its connections by cascade (after its events, whose releases then find nothing
+    left to release). Their tokens are read first and revoked at HubSpot once the deletion is committed.
+    """
+    from .connections import revoke_after_organizer_deletion
+
+    with scopes_disabled():
+        tokens = list(HubSpotConnection.objects.filter(organizer_id=instance.pk).values_list(
+            "portal_id", "refresh_token_encrypted"))
+    if tokens:
+        transaction.on_commit(lambda: revoke_after_organizer_deletion(tokens))
 
 
 # --- Connection: global settings and log entries --------------------------------------------------------------------
