@@ -2,6 +2,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
+from pretix_hubspot import oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from tests.helpers import hubspot_settings_url
 
@@ -128,3 +129,57 @@ def test_organizer_admin_is_offered_and_may_attach_the_connection(admin_client, 
     assert response.status_code == 302
     with scopes_disabled():
         assert EventConnection.objects.get(event=event).connection == connection
+
+
+# --- the OAuth return gets the checks of every /control/ page --------------------------------------------------------
+
+def _back_from_hubspot(client, event, hubspot_app):
+    response = client.post(hubspot_settings_url(event, "connect/"))
+    return hubspot_app.consent(response["Location"])
+
+
+def _nothing_connected(hubspot_app):
+    with scopes_disabled():
+        assert not HubSpotConnection.objects.exists()
+        assert not EventConnection.objects.exists()
+    assert hubspot_app.request_count(path_prefix=oauth.TOKEN_PATH) == 0
+
+
+@pytest.mark.django_db
+def test_oauth_return_asks_for_a_forced_password_change_first(admin_client, event, user, hubspot_app):
+    back = _back_from_hubspot(admin_client, event, hubspot_app)
+    user.needs_password_change = True
+    user.save()
+
+    response = admin_client.get(back)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/control/settings/password/change")
+    _nothing_connected(hubspot_app)
+
+
+@pytest.mark.django_db
+def test_oauth_return_asks_for_obligatory_two_factor_setup_first(admin_client, event, team, hubspot_app):
+    back = _back_from_hubspot(admin_client, event, hubspot_app)
+    team.require_2fa = True
+    team.save()
+    from django.core.cache import cache
+    cache.clear()
+
+    response = admin_client.get(back)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/control/settings/2fa")
+    _nothing_connected(hubspot_app)
+
+
+@pytest.mark.django_db
+def test_oauth_return_after_a_session_timeout_asks_to_log_in_again(admin_client, event, hubspot_app, settings):
+    import time
+    back = _back_from_hubspot(admin_client, event, hubspot_app)
+    session = admin_client.session
+    session["pretix_auth_last_used"] = int(time.time()) - settings.PRETIX_SESSION_TIMEOUT_RELATIVE - 60
+    session.save()
+
+    response = admin_client.get(back)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/control/reauth")
+    _nothing_connected(hubspot_app)

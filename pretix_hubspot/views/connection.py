@@ -3,8 +3,10 @@ The HubSpot settings page of an event and everything about its connection: reque
 reusing an organizer's connection, disconnecting, and creating the identifier property.
 """
 import logging
+from urllib.parse import quote
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,6 +21,9 @@ from django_scopes import scope, scopes_disabled
 from pretix.base.models import Event
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
+from pretix.helpers.security import (
+    Session2FASetupRequired, SessionInvalid, SessionPasswordChangeRequired, SessionReauthRequired, assert_session_valid,
+)
 
 from .. import conf, connections, identifier_property, oauth, oauth_state, schema
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
@@ -237,6 +242,27 @@ def _event_if_allowed(request, event_id):
     return event
 
 
+def _control_session_check(request):
+    """
+    The checks pretix's ``PermissionMiddleware`` makes for every /control/ page, which this global URL is not part
+    of: session timeouts, a forced password change, obligatory two-factor authentication. Returns where to send the
+    user instead, or None. They run before the OAuth state is used up, so that after re-authenticating the user comes
+    back here (``next``) and connecting goes on.
+    """
+    try:
+        assert_session_valid(request)
+    except SessionInvalid:
+        logout(request)
+        return redirect_to_login(request.get_full_path(), reverse("control:auth.login"))
+    except SessionReauthRequired:
+        return redirect(reverse("control:user.reauth") + "?next=" + quote(request.get_full_path()))
+    except SessionPasswordChangeRequired:
+        return redirect(reverse("control:user.settings.password.change") + "?next=" + quote(request.get_full_path()))
+    except Session2FASetupRequired:
+        return redirect(reverse("control:user.settings.2fa"))
+    return None
+
+
 def oauth_return(request, *args, **kwargs):
     """
     Where HubSpot sends the user back to (one global URL for all events). The state tells which event and user the
@@ -245,6 +271,9 @@ def oauth_return(request, *args, **kwargs):
     """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("control:auth.login"))
+    blocked = _control_session_check(request)
+    if blocked is not None:
+        return blocked
 
     try:
         pending = oauth_state.consume(request.session, request.GET.get("state", ""), request.user)
