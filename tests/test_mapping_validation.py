@@ -54,8 +54,8 @@ def test_identifier_property_must_exist_and_the_page_offers_to_create_it(admin_c
 
 
 @pytest.mark.django_db
-def test_deal_identifier_without_unique_values_is_refused_and_the_button_offered(admin_client, connected_event,
-                                                                                hubspot):
+def test_deal_identifier_without_unique_values_is_refused_and_the_button_offered(
+        admin_client, connected_event, hubspot):
     add_order_id_property(hubspot, "deals", unique=False)
     mapping = make_mapping(connected_event, "Order", "deals")
     response = save(admin_client, mapping, ("order_code", "pretix_order_id"), DEAL_BASICS)
