@@ -69,6 +69,8 @@ class SyncObject:
         self.error = None
         self.truncated = []
         self.associated = []
+        # A failure after the record was written (its associations): the record id is remembered all the same.
+        self.association_error = None
 
     @property
     def remembered_id(self):
@@ -314,6 +316,7 @@ class HubSpotSync(OutboundSyncProvider):
         outcomes = OrderedDict((o.pk, OrderOutcome(o)) for o in orders if self.should_sync_order(o))
         if not outcomes or not self.mappings:
             return outcomes
+        connection = None
         try:
             connection = self.connection()
             previous = self._previous_results(outcomes)
@@ -326,18 +329,22 @@ class HubSpotSync(OutboundSyncProvider):
             self._associate(outcomes)
             self._raise_if_connection_broken(all_objects)
         except (AbortRun, BaseSyncError) as e:
-            # The connection, or reading HubSpot's properties, failed: no order of this chunk can be written.
+            # The connection, or reading HubSpot's properties, failed: the rest of this chunk cannot be written.
             error = e.error if isinstance(e, AbortRun) else e
             for outcome in outcomes.values():
                 outcome.add_error(error)
+            if connection is not None:
+                # What was written before stays remembered, so the next attempt updates it instead of creating it again.
+                self._save_results(outcomes, connection, add_errors=False)
             return outcomes
         self._save_results(outcomes, connection)
         return outcomes
 
     def _raise_if_connection_broken(self, objects):
         for obj in objects:
-            if isinstance(obj.error, HubSpotConfigError) and obj.error.status in (None, 401, 403):
-                raise AbortRun(obj.error)
+            for error in (obj.error, obj.association_error):
+                if isinstance(error, HubSpotConfigError) and error.status in (None, 401, 403):
+                    raise AbortRun(error)
 
     def _load_orders(self, order_ids):
         positions = (
@@ -533,11 +540,16 @@ class HubSpotSync(OutboundSyncProvider):
         for pair, result in associate_default(self.api, HUBSPOT_DEALS, HUBSPOT_CONTACTS, list(wanted)).items():
             if isinstance(result, Exception):
                 for deal in wanted[pair]:
-                    deal.fail(result)
+                    # The deal itself was written: its id is kept, and the next attempt adds the association.
+                    deal.association_error = deal.association_error or result
                     if pair[1] in deal.associated:
                         deal.associated.remove(pair[1])
 
-    def _save_results(self, outcomes, connection):
+    def _save_results(self, outcomes, connection, add_errors=True):
+        """
+        Stores the record of every object that was written, also when the order failed otherwise (a later mapping,
+        an association, a broken connection): a record id is remembered as soon as HubSpot has the record.
+        """
         to_create, to_update = [], []
         transmitted = now()
         for outcome in outcomes.values():
@@ -547,10 +559,14 @@ class HubSpotSync(OutboundSyncProvider):
                     if obj is None:
                         results.append(None)
                         continue
-                    if obj.error:
-                        outcome.add_error(self._object_error(obj))
+                    if obj.error or obj.group is None or not obj.record_id:
+                        # Failed, or not written yet because the run ended before this mapping's writes.
+                        if obj.error and add_errors:
+                            outcome.add_error(self._object_error(obj))
                         results.append(None)
                         continue
+                    if obj.association_error and add_errors:
+                        outcome.add_error(self._object_error(obj, obj.association_error))
                     result = obj.previous or OrderSyncResult(
                         order=outcome.order, order_position=obj.position, sync_provider=self.identifier,
                         mapping_id=mapping.id,
@@ -590,9 +606,9 @@ class HubSpotSync(OutboundSyncProvider):
             return _('Order {order}, mapping "{mapping}": {reason}').format(
                 order=order.code, mapping=str(mapping), reason=reason)
 
-    def _object_error(self, obj):
-        """The object's error, reworded to name the order, the mapping and (if HubSpot says) the field."""
-        error = obj.error
+    def _object_error(self, obj, error=None):
+        """The object's error (or ``error``), reworded to name the order, the mapping and (if HubSpot says) the field."""
+        error = obj.error if error is None else error
         if isinstance(error, HubSpotError):
             problems = error.invalid_properties
             if problems and not isinstance(error, HubSpotConfigError):

@@ -190,3 +190,42 @@ def test_plugin_disabled_drops_the_queue_without_requests(sync_event, order, hub
     assert queue_rows(order) == []
     assert hubspot.request_count(path_prefix="/crm") == 0
     assert results(order) == []
+
+
+def _due_again(order):
+    from django.utils.timezone import now
+    from pretix.base.models.datasync import OrderSyncQueue
+    with scopes_disabled():
+        OrderSyncQueue.objects.filter(order=order).update(not_before=now())
+
+
+@pytest.mark.parametrize("identifier_unique", [True, False])
+def test_record_id_is_remembered_when_the_association_fails(sync_event, order, hubspot, identifier_unique):
+    contacts_mapping(sync_event)
+    deals = deals_mapping(sync_event)
+    if not identifier_unique:
+        # A deal mapping saved before identifiers had to be unique: its deals are plain creates.
+        with scopes_disabled():
+            deals.external_id_field = "dealname"
+            deals.property_mappings = [prop("order_total", "amount")]
+            deals.save()
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/v4/associations")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1 and row.need_manual_retry is None
+    [deal] = hubspot.records("deals")
+    contact_result, deal_result = results(order)
+    assert deal_result.sync_info["object_id"] == deal["id"]  # remembered although the order failed
+    assert deal_result.sync_info["associated_contacts"] == []
+
+    hubspot.error_rate(503, 0, path_prefix="/crm/v4/associations")  # HubSpot works again
+    _due_again(order)
+    run_queue()
+
+    assert queue_rows(order) == []
+    [deal_again] = hubspot.records("deals")  # no second deal
+    assert deal_again["id"] == deal["id"]
+    [contact] = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
+    assert hubspot.associations("deals", deal["id"], "contacts") == [contact["id"]]
