@@ -161,6 +161,7 @@ def hubspot_global_settings(sender, **kwargs):
                                            "has been deleted."),
     "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
                                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
+    "pretix_hubspot.options.changed": _("The HubSpot transfer options have been changed."),
     "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
                                                     "account {portal_id} for {object_type}."),
 })

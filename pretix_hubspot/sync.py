@@ -31,6 +31,7 @@ from pretix.helpers import OF_SELF
 
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
 from .client import HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited, reconnect_message
+from .event_options import include_test_orders
 from .matching import find_records, group_objects
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
@@ -117,6 +118,10 @@ class HubSpotSync(OutboundSyncProvider):
         if not hasattr(self, "_mappings"):
             self._mappings = list(self.event.hubspot_object_mappings.all())
         return self._mappings
+
+    def should_sync_order(self, order):
+        # Also for orders queued before the option was changed, and for "Sync now" on a test-mode order.
+        return not order.testmode or include_test_orders(self.event)
 
     def next_retry_date(self, sq):
         # 5, 15, 45, 135 minutes …: a short outage heals quickly, a long one does not cost a request per minute.

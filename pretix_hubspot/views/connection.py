@@ -25,7 +25,7 @@ from pretix.helpers.security import (
     Session2FASetupRequired, SessionInvalid, SessionPasswordChangeRequired, SessionReauthRequired, assert_session_valid,
 )
 
-from .. import conf, connections, identifier_property, oauth, oauth_state, schema
+from .. import conf, connections, event_options, identifier_property, oauth, oauth_state, schema
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
 
@@ -79,6 +79,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
             "connection": connection,
             "reusable_connections": self.reusable_connections(connection),
             "object_types": HUBSPOT_OBJECT_TYPES,
+            "include_test_orders": event_options.include_test_orders(self.request.event),
         })
         if connection:
             ctx.update({
@@ -137,6 +138,19 @@ class UseExistingConnectionView(EventActionView):
             return self.back()
         connections.reuse_connection(request.event, request.user, connection)
         messages.success(request, SUCCESS_MESSAGE)
+        return self.back()
+
+
+class TransferOptionsView(EventActionView):
+    """The event's transfer options (test-mode orders)."""
+
+    def post(self, request, *args, **kwargs):
+        include = request.POST.get("include_test_orders") == "on"
+        if include != event_options.include_test_orders(request.event):
+            event_options.set_include_test_orders(request.event, include)
+            request.event.log_action("pretix_hubspot.options.changed", user=request.user,
+                                     data={"include_test_orders": include})
+        messages.success(request, _("Your changes have been saved."))
         return self.back()
 
 
