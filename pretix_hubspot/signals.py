@@ -1,12 +1,19 @@
 """Signal receivers only: navigation, global settings, order triggers, event copy, deletions, order page, log entry types."""
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
-from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, OrderLogEntryType, log_entry_types
+from pretix.base.logentrytypes import (
+    ClearDataShredderMixin, EventLogEntryType, NoOpShredderMixin, OrderLogEntryType, log_entry_types,
+)
 from pretix.base.models import Event, OrderRefund, Organizer
 from pretix.base.signals import (
     event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
@@ -15,7 +22,7 @@ from pretix.base.signals import (
 from pretix.control.signals import nav_event_settings, order_info
 
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
-from .permissions import SETTINGS_PERMISSION, may_preview
+from .permissions import ORDERS_PERMISSION, SETTINGS_PERMISSION, may_preview
 
 
 @receiver(nav_event_settings, dispatch_uid="pretix_hubspot_nav_settings")
@@ -179,6 +186,37 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
 
 
 @log_entry_types.new_from_dict({
+    "pretix_hubspot.sync.failed.temporary": _("Transferring data to HubSpot failed temporarily (attempt {attempt} of "
+                                              "{max_attempts}); it will be tried again at {next_attempt_display}:"),
+})
+class HubSpotTemporaryFailureLogEntryType(ClearDataShredderMixin, OrderLogEntryType):
+    # The data holds the messages (which may quote a value HubSpot rejected, such as an e-mail address), never a token.
+
+    def display(self, logentry, data):
+        data = dict(data or {})
+        data.setdefault("attempt", "?")
+        data.setdefault("max_attempts", "?")
+        data["next_attempt_display"] = _next_attempt_display(logentry, data.get("next_attempt"))
+        messages = data.get("error") or []
+        if not isinstance(messages, list):
+            messages = [messages]
+        return mark_safe(escape(super().display(logentry, data)) + "".join(
+            "<p>" + escape(m) + "</p>" for m in messages))
+
+
+def _next_attempt_display(logentry, value):
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "?"
+    if logentry.event:
+        moment = moment.astimezone(logentry.event.timezone)
+    return date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+@log_entry_types.new_from_dict({
     "pretix_hubspot.sync.waiting_for_reconnect": _("The transfer to HubSpot waits until the connection to HubSpot has "
                                                    "been reconnected in Settings → HubSpot; it then runs by itself."),
 })
@@ -200,6 +238,36 @@ class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
 class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
     pass
+
+
+# --- Order page: why a transfer is being retried ---------------------------------------------------------------------
+
+
+@receiver(order_info, dispatch_uid="pretix_hubspot_retry_order_info")
+def retry_order_info(sender, order, request, **kwargs):
+    """
+    pretix's "Data transfer to external systems" box says "Error. Retry n of m", not why. While an order waits for
+    another attempt (or for a reconnect), this box gives the reason from the order's history.
+    """
+    from pretix.base.models.datasync import OrderSyncQueue
+
+    if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
+        return ""
+    row = OrderSyncQueue.objects.filter(order=order, sync_provider="hubspot", need_manual_retry__isnull=True).filter(
+        Q(failed_attempts__gt=0) | Q(not_before__gt=now())).order_by("-triggered").first()
+    if row is None:
+        return ""
+    entry = order.all_logentries().filter(
+        action_type__in=("pretix_hubspot.sync.failed.temporary", "pretix_hubspot.sync.waiting_for_reconnect"),
+        datetime__gte=row.triggered,
+    ).order_by("-datetime", "-pk").first()
+    if entry is None:
+        return ""
+    return render_to_string("pretix_hubspot/retry_order_info.html", {
+        "reason": entry.display(), "waiting_for_reconnect": entry.action_type.endswith("waiting_for_reconnect"),
+        "settings_url": reverse("plugins:pretix_hubspot:settings", kwargs={
+            "organizer": sender.organizer.slug, "event": sender.slug}),
+    }, request=request)
 
 
 # --- Preview: the order page's "Preview HubSpot data" box -----------------------------------------------------------

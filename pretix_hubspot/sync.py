@@ -302,6 +302,13 @@ class HubSpotSync(OutboundSyncProvider):
             else:
                 logger.info("Could not sync order %s to %s (transient error, attempt #%d, next %s): %s",
                             sq.order.code, self.identifier, sq.failed_attempts, sq.not_before, error.full_message)
+                # The reason goes into the order's history too: pretix's order box and sync-problems page only say
+                # "Error. Retry n of m" / "Temporary error", which leaves the organizer guessing.
+                sq.order.log_action("pretix_hubspot.sync.failed.temporary", {
+                    "provider": self.identifier, "error": [str(m) for m in error.messages],
+                    "attempt": sq.failed_attempts, "max_attempts": self.max_attempts,
+                    "next_attempt": sq.not_before.isoformat(),
+                })
                 sq.clear_in_flight()
 
     # the engine ---------------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def test_revoked_connection_then_reconnect_then_retry_transfers_the_order(
     order_url = f"/control/event/{connected_event.organizer.slug}/{connected_event.slug}/orders/{order.code}/"
     order_page = admin_client.get(order_url).content.decode()
     assert "waits until the connection to HubSpot has been reconnected" in order_page  # the order's history
+    assert "HubSpot: the transfer waits for a reconnect" in order_page  # next to pretix's "Waiting until …"
     problems = admin_client.get(
         f"/control/event/{connected_event.organizer.slug}/{connected_event.slug}/datasync/failedjobs/"
     ).content.decode()

@@ -229,3 +229,29 @@ def test_record_id_is_remembered_when_the_association_fails(sync_event, order, h
     assert deal_again["id"] == deal["id"]
     [contact] = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
     assert hubspot.associations("deals", deal["id"], "contacts") == [contact["id"]]
+
+
+def test_reason_of_a_temporary_failure_is_shown_on_the_order_page(sync_event, order, hubspot, admin_client):
+    contacts_mapping(sync_event)
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/v3/objects/contacts/batch")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1 and row.need_manual_retry is None
+    [(action, data)] = [(a, d) for a, d in log_actions(order) if a == "pretix_hubspot.sync.failed.temporary"]
+    assert data["attempt"] == 1
+    assert any("HTTP 503" in m for m in data["error"])
+    page = admin_client.get(f"/control/event/{sync_event.organizer.slug}/{sync_event.slug}/orders/{order.code}/")
+    html = page.content.decode()
+    # In the order's history and in the box next to pretix's "Error. Retry 1 of 5."
+    assert "Transferring data to HubSpot failed temporarily (attempt 1 of 5)" in html
+    assert "HubSpot: why the transfer is being retried" in html
+    assert html.count("HubSpot is temporarily unavailable (HTTP 503)") >= 2
+
+    hubspot.error_rate(503, 0, path_prefix="/crm/v3/objects/contacts/batch")
+    _due_again(order)
+    run_queue()
+    assert queue_rows(order) == []
+    page = admin_client.get(f"/control/event/{sync_event.organizer.slug}/{sync_event.slug}/orders/{order.code}/")
+    assert "HubSpot: why the transfer is being retried" not in page.content.decode()  # nothing pending any more
