@@ -239,9 +239,14 @@ class HubSpotSync(OutboundSyncProvider):
         """
         if not rows:
             return
-        OrderSyncQueue.objects.filter(pk__in=[sq.pk for sq in rows]).update(
-            not_before=now() + RECONNECT_WAIT, in_flight=False, in_flight_since=None,
-        )
+        until = now() + RECONNECT_WAIT
+        claimed = [sq for sq in rows if sq.in_flight]
+        OrderSyncQueue.objects.filter(pk__in=[sq.pk for sq in rows if not sq.in_flight], in_flight=False).update(
+            not_before=until)
+        for sq in claimed:
+            sq.not_before = until
+            # One by one: if the order was queued again meanwhile, pretix's clear_in_flight() keeps the newer row.
+            sq.clear_in_flight()
         orders = Order.objects.in_bulk([sq.order_id for sq in rows])
         entries = []
         for order in orders.values():
