@@ -255,3 +255,19 @@ def test_reason_of_a_temporary_failure_is_shown_on_the_order_page(sync_event, or
     assert queue_rows(order) == []
     page = admin_client.get(f"/control/event/{sync_event.organizer.slug}/{sync_event.slug}/orders/{order.code}/")
     assert "HubSpot: why the transfer is being retried" not in page.content.decode()  # nothing pending any more
+
+
+def test_records_written_before_the_connection_fails_are_remembered(sync_event, order, hubspot, connection):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
+    # The contacts are written, then HubSpot refuses the deals: the connection lacks a permission.
+    hubspot.remove_scope(connection.portal_id, "crm.objects.deals.write")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    [contact] = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
+    [contact_result] = results(order)
+    assert contact_result.sync_info["object_id"] == contact["id"]
+    assert hubspot.records("deals") == []
