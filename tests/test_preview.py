@@ -405,3 +405,16 @@ def test_preview_waits_for_the_shared_rate_limit(sync_event, order, admin_client
     assert requests >= 5  # properties of two object types, the batch reads of two mappings
     assert time.monotonic() - started >= (requests - 2) // 2 * 1.0 * 0.9
     assert all(e["status"] != 429 for e in hubspot.request_log)
+
+
+def test_mapping_editor_offers_the_preview_only_with_the_order_permission(sync_event, organizer, client, hubspot):
+    contacts = contacts_mapping(sync_event)
+    with scopes_disabled():
+        u = User.objects.create_user("mappings@techevents.example", "Password-2027-xyz")
+        t = Team.objects.create(organizer=organizer, name="Mappings only", all_events=True,
+                                limit_event_permissions={"event.settings.general:write": True})
+        t.members.add(u)
+    client.force_login(u)
+    edit = client.get(f"/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/")
+    assert edit.status_code == 200
+    assert "Preview HubSpot data for order" not in edit.content.decode()
