@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.timezone import now
+from django_scopes import scopes_disabled
 
-from . import oauth
+from . import crypto, oauth
 from .models import EventConnection, HubSpotConnection
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,24 @@ def connect_event(event, user, consent: Consent) -> EventConnection:
         connection.last_refresh_error = ""
         connection.save()
         event_connection, previous = _link_event(event, connection, user)
+        release_waiting_orders(connection)
     if previous is not None:
         release_connection(previous, event=event, user=user)
     return event_connection
+
+
+def release_waiting_orders(connection):
+    """
+    After a consent, the orders that waited for the connection (see ``HubSpotSync._wait_for_reconnect``) are due
+    again, for every event that uses it: the next run transfers them, without a manual retry. Orders parked for a
+    manual retry are left alone: they failed for a reason a reconnect does not fix.
+    """
+    from pretix.base.models.datasync import OrderSyncQueue
+
+    return OrderSyncQueue.objects.filter(
+        sync_provider="hubspot", event__hubspot_connection__connection=connection, in_flight=False,
+        need_manual_retry__isnull=True, not_before__gt=now(),
+    ).update(not_before=now())
 
 
 def reuse_connection(event, user, connection: HubSpotConnection) -> EventConnection:
@@ -109,7 +125,10 @@ def disconnect_event(event, user) -> DisconnectResult:
 
 
 def release_connection(connection: HubSpotConnection, event, user=None) -> DisconnectResult:
-    """Revokes and deletes the connection if no event uses it any more; ``event`` is the one that let go last."""
+    """
+    Revokes and deletes the connection if no event uses it any more; ``event`` is the one that let go last (None
+    when it has just been deleted, so there is no event left to log on).
+    """
     with transaction.atomic():
         connection = HubSpotConnection.objects.select_for_update().filter(pk=connection.pk).first()
         if connection is None:
@@ -131,10 +150,35 @@ def release_connection(connection: HubSpotConnection, event, user=None) -> Disco
         result = DisconnectResult(revoke_failed=True)
     else:
         result = DisconnectResult(revoked=True)
-    # On the event: log entries of an event-level plugin cannot be shown in the organizer's log.
-    event.log_action("pretix_hubspot.connection.deleted", user=user,
-                     data={**_log_data(connection), "revoked": result.revoked})
+    if event is not None:
+        # On the event: log entries of an event-level plugin cannot be shown in the organizer's log.
+        event.log_action("pretix_hubspot.connection.deleted", user=user,
+                         data={**_log_data(connection), "revoked": result.revoked})
+    else:
+        logger.info("HubSpot connection to portal %s released by a deleted event (revoked: %s)",
+                    connection.portal_id, result.revoked)
     return result
+
+
+def release_after_event_deletion(connection_id):
+    """After an event was deleted: its connection goes, too, unless another event still uses it."""
+    with scopes_disabled():
+        connection = HubSpotConnection.objects.filter(pk=connection_id).first()
+        if connection is not None:
+            release_connection(connection, event=None)
+
+
+def revoke_after_organizer_deletion(connections):
+    """
+    After an organizer was deleted with its connections: HubSpot is told that the tokens are void. ``connections``
+    holds ``(portal id, encrypted refresh token)``; the token is decrypted only here, right before it is sent.
+    """
+    for portal_id, encrypted_refresh_token in connections:
+        try:
+            oauth.revoke(crypto.decrypt(encrypted_refresh_token))
+        except oauth.OAuthError as e:
+            logger.warning("Could not revoke the refresh token of HubSpot portal %s of a deleted organizer: %s",
+                           portal_id, type(e).__name__)
 
 
 def _log_data(connection):

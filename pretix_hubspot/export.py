@@ -17,6 +17,7 @@ from django.utils.timezone import make_aware, now
 from pretix.base.models import LogEntry, Order, OrderPosition
 
 from .datasync_api import OrderSyncQueue, OrderSyncResult
+from .event_options import transferable
 from .models import OrderExport
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class OrderSelection:
     item_id: Optional[int] = None
 
     def orders(self, event):
-        qs = Order.objects.filter(event=event)
+        qs = transferable(Order.objects.filter(event=event), event)
         if self.status in STATUS_CODES:
             qs = qs.filter(status=STATUS_CODES[self.status])
         # The dates are days in the event's time zone, as the organizer sees them in the order list.
@@ -93,7 +94,7 @@ class OrderSelection:
 
 def transferred_orders(event):
     """Orders of the event that have been sent to HubSpot at least once."""
-    return Order.objects.filter(event=event).filter(
+    return transferable(Order.objects.filter(event=event), event).filter(
         Exists(OrderSyncResult.objects.filter(order=OuterRef("pk"), sync_provider=PROVIDER))
     )
 

@@ -1,19 +1,28 @@
-"""Signal receivers only: navigation, global settings, order triggers, event copy, order page, log entry types."""
-from django.db.models.signals import post_save
+"""Signal receivers only: navigation, global settings, order triggers, event copy, deletions, order page, log entry types."""
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
-from pretix.base.logentrytypes import EventLogEntryType, LogEntryType, NoOpShredderMixin, log_entry_types
-from pretix.base.models import OrderRefund
+from django_scopes import scopes_disabled
+from pretix.base.logentrytypes import (
+    ClearDataShredderMixin, EventLogEntryType, LogEntryType, NoOpShredderMixin, OrderLogEntryType, log_entry_types,
+)
+from pretix.base.models import Event, OrderRefund, Organizer
 from pretix.base.signals import (
     event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
     order_paid, order_placed, order_reactivated, register_global_settings,
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
-from .models import HUBSPOT_OBJECT_TYPES, EventConnection, ObjectMapping
-from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION
+from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
+from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
 
 
 @receiver(nav_event_settings, dispatch_uid="pretix_hubspot_nav_settings")
@@ -108,6 +117,40 @@ def queue_on_refund(sender, instance, **kwargs):
     queue_order(order, "order_refunded")
 
 
+# --- Connection: deleting events and organizers ---------------------------------------------------------------------
+
+
+@receiver(pre_delete, sender=Event, dispatch_uid="pretix_hubspot_release_connection_of_deleted_event")
+def release_connection_of_deleted_event(sender, instance, **kwargs):
+    """
+    pretix deletes an event (control, API, or with its organizer) with ``Event.delete()``; the event's link goes by
+    cascade. Once that is committed, the connection is released like on "Disconnect": revoked and deleted when no
+    other event uses it. Not before the commit: a deletion that is rolled back must not have revoked anything.
+    """
+    from .connections import release_after_event_deletion
+
+    with scopes_disabled():
+        connection_id = EventConnection.objects.filter(event_id=instance.pk).values_list(
+            "connection_id", flat=True).first()
+    if connection_id is not None:
+        transaction.on_commit(lambda: release_after_event_deletion(connection_id))
+
+
+@receiver(pre_delete, sender=Organizer, dispatch_uid="pretix_hubspot_revoke_connections_of_deleted_organizer")
+def revoke_connections_of_deleted_organizer(sender, instance, **kwargs):
+    """
+    Deleting an organizer deletes its connections by cascade (after its events, whose releases then find nothing
+    left to release). Their tokens are read first and revoked at HubSpot once the deletion is committed.
+    """
+    from .connections import revoke_after_organizer_deletion
+
+    with scopes_disabled():
+        tokens = list(HubSpotConnection.objects.filter(organizer_id=instance.pk).values_list(
+            "portal_id", "refresh_token_encrypted"))
+    if tokens:
+        transaction.on_commit(lambda: revoke_after_organizer_deletion(tokens))
+
+
 # --- Connection: global settings and log entries --------------------------------------------------------------------
 
 
@@ -125,6 +168,7 @@ def hubspot_global_settings(sender, **kwargs):
                                            "has been deleted."),
     "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
                                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
+    "pretix_hubspot.options.changed": _("The HubSpot transfer options have been changed."),
     "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
                                                     "account {portal_id} for {object_type}."),
     "pretix_hubspot.static_token.rejected": _("HubSpot no longer accepts the access token of HubSpot account "
@@ -139,6 +183,49 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
             # stored as HubSpot's identifier ("contacts"), shown in the user's language
             data = {**data, "object_type": str(dict(HUBSPOT_OBJECT_TYPES).get(data["object_type"], data["object_type"]))}
         return super().display(logentry, data)
+
+
+# --- Sync: the order's history ----------------------------------------------------------------------------------------
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.sync.failed.temporary": _("Transferring data to HubSpot failed temporarily (attempt {attempt} of "
+                                              "{max_attempts}); it will be tried again at {next_attempt_display}:"),
+})
+class HubSpotTemporaryFailureLogEntryType(ClearDataShredderMixin, OrderLogEntryType):
+    # The data holds the messages (which may quote a value HubSpot rejected, such as an e-mail address), never a token.
+
+    def display(self, logentry, data):
+        data = dict(data or {})
+        data.setdefault("attempt", "?")
+        data.setdefault("max_attempts", "?")
+        data["next_attempt_display"] = _next_attempt_display(logentry, data.get("next_attempt"))
+        messages = data.get("error") or []
+        if not isinstance(messages, list):
+            messages = [messages]
+        return mark_safe(escape(super().display(logentry, data)) + "".join(
+            "<p>" + escape(m) + "</p>" for m in messages))
+
+
+def _next_attempt_display(logentry, value):
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "?"
+    if logentry.event:
+        moment = moment.astimezone(logentry.event.timezone)
+    return date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.sync.waiting_for_reconnect": _("The transfer to HubSpot waits until the connection to HubSpot has "
+                                                   "been reconnected in Settings → HubSpot; it then runs by itself."),
+})
+class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
+    # The data holds the provider's identifier and HubSpot's reasons, never a token.
+    pass
 
 
 # --- Export of existing orders: log entries -------------------------------------------------------------------------
@@ -156,6 +243,36 @@ class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
     pass
 
 
+# --- Order page: why a transfer is being retried ---------------------------------------------------------------------
+
+
+@receiver(order_info, dispatch_uid="pretix_hubspot_retry_order_info")
+def retry_order_info(sender, order, request, **kwargs):
+    """
+    pretix's "Data transfer to external systems" box says "Error. Retry n of m", not why. While an order waits for
+    another attempt (or for a reconnect), this box gives the reason from the order's history.
+    """
+    from pretix.base.models.datasync import OrderSyncQueue
+
+    if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
+        return ""
+    row = OrderSyncQueue.objects.filter(order=order, sync_provider="hubspot", need_manual_retry__isnull=True).filter(
+        Q(failed_attempts__gt=0) | Q(not_before__gt=now())).order_by("-triggered").first()
+    if row is None:
+        return ""
+    entry = order.all_logentries().filter(
+        action_type__in=("pretix_hubspot.sync.failed.temporary", "pretix_hubspot.sync.waiting_for_reconnect"),
+        datetime__gte=row.triggered,
+    ).order_by("-datetime", "-pk").first()
+    if entry is None:
+        return ""
+    return render_to_string("pretix_hubspot/retry_order_info.html", {
+        "reason": entry.display(), "waiting_for_reconnect": entry.action_type.endswith("waiting_for_reconnect"),
+        "settings_url": reverse("plugins:pretix_hubspot:settings", kwargs={
+            "organizer": sender.organizer.slug, "event": sender.slug}),
+    }, request=request)
+
+
 # --- Preview: the order page's "Preview HubSpot data" box -----------------------------------------------------------
 
 
@@ -163,7 +280,7 @@ class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
 def preview_order_info(sender, order, request, **kwargs):
     from .views.preview import preview_url
 
-    if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
+    if not may_preview(request, sender):
         return ""
     if not EventConnection.objects.filter(event=sender).exists() or not sender.hubspot_object_mappings.exists():
         return ""

@@ -9,6 +9,7 @@ Results, order log entries and errors per order are written exactly as pretix's 
 order page's "Data transfer to external systems" box and the sync-problem pages work unchanged.
 """
 import logging
+import re
 from collections import OrderedDict
 from datetime import timedelta
 from functools import cached_property
@@ -31,6 +32,7 @@ from .datasync_api import (
     OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError, assign_properties,
     datasync_providers,
 )
+from .event_options import include_test_orders
 from .matching import find_records, group_objects
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
 from .record_links import label_for_link, stored_name
@@ -39,6 +41,9 @@ from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 logger = logging.getLogger(__name__)
 
 ORDERS_PER_CHUNK = 100
+# While the connection needs a reconnect, queued orders wait instead of failing. A reconnect releases them at once
+# (connections.release_waiting_orders); this is only how often a run looks again without one.
+RECONNECT_WAIT = timedelta(hours=6)
 LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
 
 
@@ -67,10 +72,13 @@ class SyncObject:
         self.error = None
         self.truncated = []
         self.associated = []
+        # A failure after the record was written (its associations): the record id is remembered all the same.
+        self.association_error = None
 
     @property
     def remembered_id(self):
-        return self.previous and (self.previous.sync_info or {}).get("object_id")
+        # Set by HubSpotSync._previous_results(): None unless the id belongs to the current account and object type.
+        return getattr(self.previous, "trusted_object_id", None)
 
     def fail(self, error):
         if self.error is None:
@@ -112,6 +120,10 @@ class HubSpotSync(OutboundSyncProvider):
         if not hasattr(self, "_mappings"):
             self._mappings = list(self.event.hubspot_object_mappings.all())
         return self._mappings
+
+    def should_sync_order(self, order):
+        # Also for orders queued before the option was changed, and for "Sync now" on a test-mode order.
+        return not order.testmode or include_test_orders(self.event)
 
     def next_retry_date(self, sq):
         # 5, 15, 45, 135 minutes …: a short outage heals quickly, a long one does not cost a request per minute.
@@ -173,6 +185,10 @@ class HubSpotSync(OutboundSyncProvider):
 
     def sync_queued_orders(self, queued_orders):
         """Never raises: every problem ends up on the queue row of the order it concerns, as in pretix's base class."""
+        if self._connection_needs_reconnect():
+            # Nothing can be written until someone reconnects: the orders wait, and no request goes to HubSpot.
+            self._wait_for_reconnect([sq for sq in queued_orders if not sq.in_flight])
+            return
         size = ORDERS_PER_CHUNK if self.batching else 1
         for chunk in chunks(queued_orders, size):
             claimed = self._claim(chunk)
@@ -219,14 +235,51 @@ class HubSpotSync(OutboundSyncProvider):
                 r.order.event = self.event
         return rows
 
+    def _connection_needs_reconnect(self):
+        from .models import EventConnection
+
+        # Read afresh: HubSpot may have rejected the refresh token during this very run.
+        return EventConnection.objects.filter(event_id=self.event.pk, connection__needs_reconnect=True).exists()
+
+    def _wait_for_reconnect(self, rows):
+        """
+        The orders wait for a reconnect: no failed attempt is counted and they are not parked for a manual retry
+        (which nobody would know to click). Their history says why they wait; a reconnect releases them.
+        """
+        if not rows:
+            return
+        until = now() + RECONNECT_WAIT
+        claimed = [sq for sq in rows if sq.in_flight]
+        OrderSyncQueue.objects.filter(pk__in=[sq.pk for sq in rows if not sq.in_flight], in_flight=False).update(
+            not_before=until)
+        for sq in claimed:
+            sq.not_before = until
+            # One by one: if the order was queued again meanwhile, pretix's clear_in_flight() keeps the newer row.
+            sq.clear_in_flight()
+        orders = Order.objects.in_bulk([sq.order_id for sq in rows])
+        entries = []
+        for order in orders.values():
+            order.event = self.event
+            entries.append(order.log_action("pretix_hubspot.sync.waiting_for_reconnect",
+                                            {"provider": self.identifier}, save=False))
+        LogEntry.bulk_create_and_postprocess(entries)
+
     def _finish(self, claimed, outcomes):
         log_entries = []
         done = []
+        waiting = []
+        reconnect = None
         for sq in claimed:
             outcome = outcomes.get(sq.order_id)
             if outcome is None:  # should_sync_order() said no
                 done.append(sq.pk)
                 continue
+            if outcome.errors and any(is_reconnect_error(e) for e in outcome.errors):
+                if reconnect is None:
+                    reconnect = self._connection_needs_reconnect()
+                if reconnect:
+                    waiting.append(sq)
+                    continue
             if outcome.errors:
                 self._fail(sq, outcome)
                 continue
@@ -245,6 +298,7 @@ class HubSpotSync(OutboundSyncProvider):
         if log_entries:
             LogEntry.bulk_create_and_postprocess(log_entries)
         OrderSyncQueue.objects.filter(pk__in=done).delete()
+        self._wait_for_reconnect(waiting)
 
     def _fail(self, sq, outcome):
         error = combine_errors(outcome.errors)
@@ -262,6 +316,13 @@ class HubSpotSync(OutboundSyncProvider):
             else:
                 logger.info("Could not sync order %s to %s (transient error, attempt #%d, next %s): %s",
                             sq.order.code, self.identifier, sq.failed_attempts, sq.not_before, error.full_message)
+                # The reason goes into the order's history too: pretix's order box and sync-problems page only say
+                # "Error. Retry n of m" / "Temporary error", which leaves the organizer guessing.
+                sq.order.log_action("pretix_hubspot.sync.failed.temporary", {
+                    "provider": self.identifier, "error": [str(m) for m in error.messages],
+                    "attempt": sq.failed_attempts, "max_attempts": self.max_attempts,
+                    "next_attempt": sq.not_before.isoformat(),
+                })
                 sq.clear_in_flight()
 
     # the engine ---------------------------------------------------------------------------------------------------
@@ -281,6 +342,7 @@ class HubSpotSync(OutboundSyncProvider):
         outcomes = OrderedDict((o.pk, OrderOutcome(o)) for o in orders if self.should_sync_order(o))
         if not outcomes or not self.mappings:
             return outcomes
+        connection = None
         try:
             connection = self.connection()
             previous = self._previous_results(outcomes)
@@ -293,18 +355,22 @@ class HubSpotSync(OutboundSyncProvider):
             self._associate(outcomes)
             self._raise_if_connection_broken(all_objects)
         except (AbortRun, BaseSyncError) as e:
-            # The connection, or reading HubSpot's properties, failed: no order of this chunk can be written.
+            # The connection, or reading HubSpot's properties, failed: the rest of this chunk cannot be written.
             error = e.error if isinstance(e, AbortRun) else e
             for outcome in outcomes.values():
                 outcome.add_error(error)
+            if connection is not None:
+                # What was written before stays remembered, so the next attempt updates it instead of creating it again.
+                self._save_results(outcomes, connection, add_errors=False)
             return outcomes
         self._save_results(outcomes, connection)
         return outcomes
 
     def _raise_if_connection_broken(self, objects):
         for obj in objects:
-            if isinstance(obj.error, HubSpotConfigError) and obj.error.status in (None, 401, 403):
-                raise AbortRun(obj.error)
+            for error in (obj.error, obj.association_error):
+                if isinstance(error, HubSpotConfigError) and error.status in (None, 401, 403):
+                    raise AbortRun(error)
 
     def _load_orders(self, order_ids):
         positions = (
@@ -325,10 +391,21 @@ class HubSpotSync(OutboundSyncProvider):
         return orders
 
     def _previous_results(self, outcomes):
-        return {
-            (r.order_id, r.order_position_id, r.mapping_id): r
-            for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=self.identifier)
-        }
+        """
+        The results of earlier transfers, by ``(order, position, mapping)``. Each carries ``trusted_object_id``: the
+        HubSpot record id to look up first, or None when the record was written into another HubSpot account or
+        object type. HubSpot numbers records per account, so an id from the account the event used before names an
+        unrelated record (or none) in the current one: such objects are found by identifier or e-mail instead.
+        """
+        portal_id = self.connection().portal_id
+        object_types = {m.id: m.external_object_type for m in self.mappings}
+        results = {}
+        for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=self.identifier):
+            same_place = (result_portal_id(r) == portal_id
+                          and r.external_object_type == object_types.get(r.mapping_id))
+            r.trusted_object_id = (r.sync_info or {}).get("object_id") if same_place else None
+            results[(r.order_id, r.order_position_id, r.mapping_id)] = r
+        return results
 
     def _build_objects(self, mapping, outcomes, previous):
         objects = []
@@ -489,11 +566,16 @@ class HubSpotSync(OutboundSyncProvider):
         for pair, result in associate_default(self.api, HUBSPOT_DEALS, HUBSPOT_CONTACTS, list(wanted)).items():
             if isinstance(result, Exception):
                 for deal in wanted[pair]:
-                    deal.fail(result)
+                    # The deal itself was written: its id is kept, and the next attempt adds the association.
+                    deal.association_error = deal.association_error or result
                     if pair[1] in deal.associated:
                         deal.associated.remove(pair[1])
 
-    def _save_results(self, outcomes, connection):
+    def _save_results(self, outcomes, connection, add_errors=True):
+        """
+        Stores the record of every object that was written, also when the order failed otherwise (a later mapping,
+        an association, a broken connection): a record id is remembered as soon as HubSpot has the record.
+        """
         to_create, to_update = [], []
         transmitted = now()
         for outcome in outcomes.values():
@@ -503,16 +585,21 @@ class HubSpotSync(OutboundSyncProvider):
                     if obj is None:
                         results.append(None)
                         continue
-                    if obj.error:
-                        outcome.add_error(self._object_error(obj))
+                    if obj.error or obj.group is None or not obj.record_id:
+                        # Failed, or not written yet because the run ended before this mapping's writes.
+                        if obj.error and add_errors:
+                            outcome.add_error(self._object_error(obj))
                         results.append(None)
                         continue
+                    if obj.association_error and add_errors:
+                        outcome.add_error(self._object_error(obj, obj.association_error))
                     result = obj.previous or OrderSyncResult(
                         order=outcome.order, order_position=obj.position, sync_provider=self.identifier,
                         mapping_id=mapping.id,
                     )
                     group = obj.group
-                    info = {"action": group.action, "object_id": obj.record_id}
+                    # The account goes with the id: only there does the id name this record (see _previous_results).
+                    info = {"action": group.action, "object_id": obj.record_id, "portal_id": connection.portal_id}
                     if mapping.external_object_type == HUBSPOT_DEALS:
                         info["associated_contacts"] = obj.associated
                     if obj.truncated:
@@ -560,9 +647,9 @@ class HubSpotSync(OutboundSyncProvider):
         with language(self.event.settings.locale):
             return required_rule_message(label(error.required_property), condition)
 
-    def _object_error(self, obj):
-        """The object's error, reworded to name the order, the mapping and (if HubSpot says) the field."""
-        error = obj.error
+    def _object_error(self, obj, error=None):
+        """The object's error (or ``error``), reworded to name the order, the mapping and (if HubSpot says) the field."""
+        error = obj.error if error is None else error
         if isinstance(error, HubSpotAccountRuleError) and error.required_property:
             message = self._message(obj.order, obj.mapping, None, self._required_rule_text(obj.mapping, error))
             new = HubSpotAccountRuleError(
@@ -628,6 +715,29 @@ def compute_changes(group, id_property):
     group.values = view
     group.changes = {k: v for k, v in changes.items()
                      if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
+
+
+def is_reconnect_error(error):
+    """HubSpot no longer accepts the connection's tokens (only a reconnect helps), as opposed to a missing scope."""
+    return isinstance(error, HubSpotConfigError) and error.status in (None, 401)
+
+
+RECORD_URL_PORTAL = re.compile(r"/contacts/(\d+)/record/")
+
+
+def result_portal_id(result):
+    """
+    The HubSpot account a stored result's record lives in. Results written before the account was stored with them
+    (version 0.1.0) still name it in their link to the record (``HubSpotConnection.record_url``), which was built
+    from the very connection that wrote the record, so that is as good as the stored id. A result that names no
+    account in either way is not trusted: its record is found again by identifier or e-mail, at the cost of one
+    lookup, rather than risking a write into an unrelated record.
+    """
+    portal_id = (result.sync_info or {}).get("portal_id")
+    if portal_id is not None:
+        return int(portal_id)
+    match = RECORD_URL_PORTAL.search(result.external_link_href or "")
+    return int(match.group(1)) if match else None
 
 
 def combine_errors(errors):

@@ -3,10 +3,11 @@ Which order events put an order into the HubSpot queue.
 
 Only orders of a connected event with at least one mapping are queued, and only if they were placed at or after
 the moment the event was connected: older orders are exported on request ("Sync now", or the export of existing
-orders), never as a side effect of someone touching them.
+orders), never as a side effect of someone touching them. Test-mode orders only if the event's option says so.
 """
 from django_scopes import scopes_disabled
 
+from .event_options import include_test_orders
 from .models import EventConnection
 
 
@@ -19,6 +20,8 @@ def queue_order(order, triggered_by):
     if connected_at is None or order.datetime < connected_at:
         return None
     if not event.hubspot_object_mappings.exists():
+        return None
+    if order.testmode and not include_test_orders(event):
         return None
     queue_item, created = HubSpotSync.enqueue_order(order, triggered_by)
     return queue_item

@@ -10,6 +10,7 @@ urlpatterns = [
     path(EVENT_PREFIX + "connect/", connection.RequestAccessView.as_view(), name="connect"),
     path(EVENT_PREFIX + "connect/existing/", connection.UseExistingConnectionView.as_view(), name="connect.existing"),
     path(EVENT_PREFIX + "disconnect/", connection.DisconnectView.as_view(), name="disconnect"),
+    path(EVENT_PREFIX + "options/", connection.TransferOptionsView.as_view(), name="options"),
     path(EVENT_PREFIX + "identifier-property/", connection.IdentifierPropertyCreateView.as_view(),
          name="identifier_property.create"),
     # The one redirect URI registered in the HubSpot app, for every event: the state says which event it is for.

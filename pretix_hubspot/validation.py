@@ -267,7 +267,16 @@ class MappingValidator:
                      IDENTIFIER, "pretix_id_field")
         if id_prop is not None:
             unique_by_nature = self.object_type == HUBSPOT_CONTACTS and id_prop.name == EMAIL_PROPERTY
-            if not id_prop.has_unique_value and not unique_by_nature:
+            if not id_prop.has_unique_value and self.object_type != HUBSPOT_CONTACTS:
+                # Records other than contacts are then written with plain creates: after a lost answer, the next
+                # attempt cannot find the record and creates it a second time. Contacts are upserted by e-mail.
+                self.add(ERROR, _("The HubSpot property “{prop}” does not require unique values. Deals and other "
+                                  "records that are not contacts can only be identified by a property with unique "
+                                  "values: otherwise a lost answer from HubSpot would create a duplicate. Create a "
+                                  "property that holds unique values (the button below creates “pretix-order-id”) "
+                                  "and choose it as the identifier.").format(prop=id_prop.display_name),
+                         IDENTIFIER, "external_id_field", offer_identifier_property=True)
+            elif not id_prop.has_unique_value and not unique_by_nature:
                 self.add(WARNING, _("The HubSpot property “{prop}” does not require unique values, so HubSpot may end "
                                     "up with duplicate records and cannot look them up by it reliably. Create a property "
                                     "that holds unique values (the button below creates “pretix-order-id”) and choose "

@@ -183,3 +183,68 @@ def test_connection_that_needs_reconnect_cannot_be_reused(admin_client, event, c
     assert "HubSpot no longer accepts this connection" in page.content.decode()
     with scopes_disabled():
         assert not EventConnection.objects.exists()
+
+
+# --- deleting events and organizers ----------------------------------------------------------------------------------
+
+def delete_event(client, event):
+    """pretix's "Delete event", which asks for a recent login."""
+    import time
+    session = client.session
+    session["pretix_auth_login_time"] = int(time.time())
+    session.save()
+    response = client.post(f"/control/event/{event.organizer.slug}/{event.slug}/delete/", {"slug": event.slug})
+    assert response.status_code == 302, response.status_code
+    return response
+
+
+@pytest.mark.django_db
+def test_deleting_the_last_event_revokes_its_connection(admin_client, connected_event, connection, hubspot_app,
+                                                        django_capture_on_commit_callbacks):
+    refresh_token = connection.refresh_token
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_event(admin_client, connected_event)
+    with scopes_disabled():
+        assert not Event.objects.filter(pk=connected_event.pk).exists()
+        assert not HubSpotConnection.objects.exists()
+    assert hubspot_app.request_count(method="POST", path_prefix=oauth.REVOKE_PATH) == 1
+    assert not refresh_works(refresh_token)
+
+
+@pytest.mark.django_db
+def test_deleting_an_event_keeps_the_connection_other_events_use(admin_client, connected_event, second_event,
+                                                                 connection, user, hubspot_app,
+                                                                 django_capture_on_commit_callbacks):
+    with scopes_disabled():
+        EventConnection.objects.create(event=second_event, connection=connection, connected_by=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_event(admin_client, connected_event)
+    with scopes_disabled():
+        assert not Event.objects.filter(pk=connected_event.pk).exists()
+        assert EventConnection.objects.filter(event=second_event, connection=connection).exists()
+    assert hubspot_app.request_count(path_prefix=oauth.REVOKE_PATH) == 0
+    assert refresh_works(connection.refresh_token)
+
+
+@pytest.mark.django_db
+def test_deleting_an_organizer_revokes_its_connections(organizer, connected_event, connection, hubspot_app,
+                                                       django_capture_on_commit_callbacks):
+    from django.db import transaction
+    hubspot_app.create_portal(7654321)
+    tokens = hubspot_app.issue_tokens(7654321)
+    with scopes_disabled():
+        unused = HubSpotConnection(organizer=organizer, portal_id=7654321, scopes=tokens["scopes"])
+        unused.refresh_token = tokens["refresh_token"]
+        unused.save()
+    refresh_tokens = [connection.refresh_token, tokens["refresh_token"]]
+
+    # What pretix's "Delete organizer" does (control/views/organizer.py).
+    with django_capture_on_commit_callbacks(execute=True), scopes_disabled(), transaction.atomic():
+        organizer.delete_sub_objects()
+        organizer.delete()
+
+    with scopes_disabled():
+        assert not Organizer.objects.filter(pk=organizer.pk).exists()
+        assert not HubSpotConnection.objects.exists()
+    assert hubspot_app.request_count(method="POST", path_prefix=oauth.REVOKE_PATH) == 2
+    assert not any(refresh_works(t) for t in refresh_tokens)

@@ -54,17 +54,38 @@ def test_identifier_property_must_exist_and_the_page_offers_to_create_it(admin_c
 
 
 @pytest.mark.django_db
-def test_identifier_without_unique_values_warns_and_offers_the_button(admin_client, connected_event, hubspot):
+def test_deal_identifier_without_unique_values_is_refused_and_the_button_offered(
+        admin_client, connected_event, hubspot):
     add_order_id_property(hubspot, "deals", unique=False)
     mapping = make_mapping(connected_event, "Order", "deals")
     response = save(admin_client, mapping, ("order_code", "pretix_order_id"), DEAL_BASICS)
-    # Saved, but the organizer is told about possible duplicates and gets the button.
+    # A deal without a unique identifier is created with a plain create, which a lost answer would duplicate.
+    assert_rejected(response, mapping, "The HubSpot property “pretix-order-id (pretix_order_id | string)” does not "
+                                       "require unique values. Deals and other records")
+    assert 'name="object_type" value="deals"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_ticket_deal_identifier_without_unique_values_is_refused(admin_client, connected_event, hubspot):
+    add_order_id_property(hubspot, "deals", unique=False)
+    mapping = make_mapping(connected_event, "OrderPosition", "deals")
+    response = save(admin_client, mapping, ("ticket_id", "pretix_order_id"), DEAL_BASICS)
+    assert_rejected(response, mapping, "does not require unique values. Deals and other records")
+
+
+@pytest.mark.django_db
+def test_contact_identifier_without_unique_values_only_warns(admin_client, connected_event, hubspot):
+    add_order_id_property(hubspot, "contacts", unique=False)
+    mapping = make_mapping(connected_event, "Order", "contacts")
+    response = save(admin_client, mapping, ("order_code", "pretix_order_id"),
+                    [{"pretix_field": "email", "external_field": "email"}])
+    # Saved: contacts are upserted by e-mail, so HubSpot finds them again anyway.
     assert "Your changes have been saved. Please have a look at the notes below." in messages_of(response)
     mapping.refresh_from_db()
     assert mapping.external_id_field == "pretix_order_id"
     html = response.content.decode()
     assert "does not require unique values, so HubSpot may end up with duplicate records" in html
-    assert 'name="object_type" value="deals"' in html
+    assert 'name="object_type" value="contacts"' in html
 
 
 @pytest.mark.django_db

@@ -294,12 +294,19 @@ def test_values_checked_as_hubspot_checks_them():
 
 # --- where it is reached, and who may see it -----------------------------------------------------------------------
 
-def test_order_page_links_to_the_preview(sync_event, order, admin_client, readonly_client):
+def test_order_page_links_to_the_preview(sync_event, order, admin_client):
     contacts_mapping(sync_event)
     page = admin_client.get(order_url(sync_event, order)).content.decode()
     assert "Preview HubSpot data" in page
     assert f'href="{preview_url(sync_event, order.code)}"' in page
-    assert "Preview HubSpot data" in readonly_client.get(order_url(sync_event, order)).content.decode()
+
+
+def test_order_page_has_no_preview_link_for_who_may_only_view_orders(sync_event, order, readonly_client):
+    # Seeing orders is not enough to see HubSpot's values (README, "Using it").
+    contacts_mapping(sync_event)
+    page = readonly_client.get(order_url(sync_event, order))
+    assert page.status_code == 200
+    assert "Preview HubSpot data" not in page.content.decode()
 
 
 def test_no_preview_link_without_connection_or_mappings(event, order, admin_client, hubspot_app):
@@ -325,9 +332,23 @@ def test_mapping_page_previews_that_mapping(sync_event, order, admin_client, hub
     assert writes(hubspot) == []
 
 
-def test_readonly_user_may_preview(sync_event, order, readonly_client, hubspot):
+def test_user_who_may_only_view_orders_may_not_preview(sync_event, order, readonly_client, hubspot):
     contacts_mapping(sync_event)
-    response = readonly_client.get(preview_url(sync_event, order.code))
+    hubspot.request_log.clear()
+    assert readonly_client.get(preview_url(sync_event, order.code)).status_code == 403
+    assert hubspot.request_log == []
+
+
+def test_user_who_may_view_orders_and_change_settings_may_preview(sync_event, organizer, order, client, hubspot):
+    contacts_mapping(sync_event)
+    with scopes_disabled():
+        u = User.objects.create_user("editor@techevents.example", "Password-2027-xyz")
+        t = Team.objects.create(organizer=organizer, name="Editors", all_events=True,
+                                limit_event_permissions={"event.settings.general:write": True,
+                                                         "event.orders:read": True})
+        t.members.add(u)
+    client.force_login(u)
+    response = client.get(preview_url(sync_event, order.code))
     assert response.status_code == 200
     assert "A new record would be created" in text(response)
 
@@ -384,3 +405,16 @@ def test_preview_waits_for_the_shared_rate_limit(sync_event, order, admin_client
     assert requests >= 5  # properties of two object types, the batch reads of two mappings
     assert time.monotonic() - started >= (requests - 2) // 2 * 1.0 * 0.9
     assert all(e["status"] != 429 for e in hubspot.request_log)
+
+
+def test_mapping_editor_offers_the_preview_only_with_the_order_permission(sync_event, organizer, client, hubspot):
+    contacts = contacts_mapping(sync_event)
+    with scopes_disabled():
+        u = User.objects.create_user("mappings@techevents.example", "Password-2027-xyz")
+        t = Team.objects.create(organizer=organizer, name="Mappings only", all_events=True,
+                                limit_event_permissions={"event.settings.general:write": True})
+        t.members.add(u)
+    client.force_login(u)
+    edit = client.get(f"/control/event/techevents/pyconf/hubspot/mappings/{contacts.pk}/")
+    assert edit.status_code == 200
+    assert "Preview HubSpot data for order" not in edit.content.decode()

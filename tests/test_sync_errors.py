@@ -122,17 +122,17 @@ def test_missing_scope_is_a_configuration_error(sync_event, order, hubspot):
     assert "reconnect" in " ".join(failure(order)[1]["error"]).lower()
 
 
-def test_revoked_connection_is_a_configuration_error(sync_event, order, hubspot, connection):
+def test_revoked_connection_makes_orders_wait_for_a_reconnect(sync_event, order, hubspot, connection):
     contacts_mapping(sync_event)
     hubspot.revoke_refresh_token(connection.refresh_token)
     hubspot.expire_access_tokens()
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)
-    assert row.need_manual_retry == "config"
-    message = " ".join(failure(order)[1]["error"])
-    assert "Settings → HubSpot" in message
-    assert connection.refresh_token not in failure(order)[1]["full_message"]
+    assert row.need_manual_retry is None and row.failed_attempts == 0
+    [(action, data)] = [(a, d) for a, d in log_actions(order) if a.startswith("pretix_hubspot.sync.")]
+    assert action == "pretix_hubspot.sync.waiting_for_reconnect"
+    assert connection.refresh_token not in str(data) and connection.access_token not in str(data)
 
 
 def test_token_refresh_in_the_middle_of_a_run(sync_event, order, hubspot, connection):
@@ -190,3 +190,84 @@ def test_plugin_disabled_drops_the_queue_without_requests(sync_event, order, hub
     assert queue_rows(order) == []
     assert hubspot.request_count(path_prefix="/crm") == 0
     assert results(order) == []
+
+
+def _due_again(order):
+    from django.utils.timezone import now
+    from pretix.base.models.datasync import OrderSyncQueue
+    with scopes_disabled():
+        OrderSyncQueue.objects.filter(order=order).update(not_before=now())
+
+
+@pytest.mark.parametrize("identifier_unique", [True, False])
+def test_record_id_is_remembered_when_the_association_fails(sync_event, order, hubspot, identifier_unique):
+    contacts_mapping(sync_event)
+    deals = deals_mapping(sync_event)
+    if not identifier_unique:
+        # A deal mapping saved before identifiers had to be unique: its deals are plain creates.
+        with scopes_disabled():
+            deals.external_id_field = "dealname"
+            deals.property_mappings = [prop("order_total", "amount")]
+            deals.save()
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/v4/associations")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1 and row.need_manual_retry is None
+    [deal] = hubspot.records("deals")
+    contact_result, deal_result = results(order)
+    assert deal_result.sync_info["object_id"] == deal["id"]  # remembered although the order failed
+    assert deal_result.sync_info["associated_contacts"] == []
+
+    hubspot.error_rate(503, 0, path_prefix="/crm/v4/associations")  # HubSpot works again
+    _due_again(order)
+    run_queue()
+
+    assert queue_rows(order) == []
+    [deal_again] = hubspot.records("deals")  # no second deal
+    assert deal_again["id"] == deal["id"]
+    [contact] = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
+    assert hubspot.associations("deals", deal["id"], "contacts") == [contact["id"]]
+
+
+def test_reason_of_a_temporary_failure_is_shown_on_the_order_page(sync_event, order, hubspot, admin_client):
+    contacts_mapping(sync_event)
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/v3/objects/contacts/batch")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.failed_attempts == 1 and row.need_manual_retry is None
+    [(action, data)] = [(a, d) for a, d in log_actions(order) if a == "pretix_hubspot.sync.failed.temporary"]
+    assert data["attempt"] == 1
+    assert any("HTTP 503" in m for m in data["error"])
+    page = admin_client.get(f"/control/event/{sync_event.organizer.slug}/{sync_event.slug}/orders/{order.code}/")
+    html = page.content.decode()
+    # In the order's history and in the box next to pretix's "Error. Retry 1 of 5."
+    assert "Transferring data to HubSpot failed temporarily (attempt 1 of 5)" in html
+    assert "HubSpot: why the transfer is being retried" in html
+    assert html.count("HubSpot is temporarily unavailable (HTTP 503)") >= 2
+
+    hubspot.error_rate(503, 0, path_prefix="/crm/v3/objects/contacts/batch")
+    _due_again(order)
+    run_queue()
+    assert queue_rows(order) == []
+    page = admin_client.get(f"/control/event/{sync_event.organizer.slug}/{sync_event.slug}/orders/{order.code}/")
+    assert "HubSpot: why the transfer is being retried" not in page.content.decode()  # nothing pending any more
+
+
+def test_records_written_before_the_connection_fails_are_remembered(sync_event, order, hubspot, connection):
+    contacts_mapping(sync_event)
+    deals_mapping(sync_event)
+    # The contacts are written, then HubSpot refuses the deals: the connection lacks a permission.
+    hubspot.remove_scope(connection.portal_id, "crm.objects.deals.write")
+    enqueue(order)
+    run_queue()
+
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    [contact] = records_by(hubspot, "contacts", "email", "jane.doe@example.org")
+    [contact_result] = results(order)
+    assert contact_result.sync_info["object_id"] == contact["id"]
+    assert hubspot.records("deals") == []

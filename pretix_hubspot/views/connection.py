@@ -3,8 +3,10 @@ The HubSpot settings page of an event and everything about its connection: reque
 reusing an organizer's connection, disconnecting, and creating the identifier property.
 """
 import logging
+from urllib.parse import quote
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,10 +21,13 @@ from django_scopes import scope, scopes_disabled
 from pretix.base.models import Event
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
+from pretix.helpers.security import (
+    Session2FASetupRequired, SessionInvalid, SessionPasswordChangeRequired, SessionReauthRequired, assert_session_valid,
+)
 
-from .. import conf, connections, identifier_property, oauth, oauth_state, schema, scope_descriptions
+from .. import conf, connections, event_options, identifier_property, oauth, oauth_state, schema, scope_descriptions
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
-from ..permissions import SETTINGS_PERMISSION
+from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +77,9 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
             "redirect_uri": oauth.redirect_uri(),
             "event_connection": event_connection,
             "connection": connection,
-            "reusable_connections": HubSpotConnection.objects.filter(
-                organizer=self.request.organizer, needs_reconnect=False,
-            ).exclude(pk=getattr(connection, "pk", None)).order_by("portal_id"),
+            "reusable_connections": self.reusable_connections(connection),
             "object_types": HUBSPOT_OBJECT_TYPES,
+            "include_test_orders": event_options.include_test_orders(self.request.event),
         })
         if connection:
             ctx.update({
@@ -115,6 +119,14 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
             states.append({"object_type": object_type, "label": label, "state": state})
         return states
 
+    def reusable_connections(self, current):
+        """The organizer's other working connections, offered only to those who may hand them to an event."""
+        if not may_use_organizer_connections(self.request, self.request.organizer):
+            return HubSpotConnection.objects.none()
+        return HubSpotConnection.objects.filter(
+            organizer=self.request.organizer, needs_reconnect=False,
+        ).exclude(pk=getattr(current, "pk", None)).order_by("portal_id")
+
 
 class EventActionView(EventPermissionRequiredMixin, View):
     """A state-changing action on the settings page: POST only, back to the settings page afterwards."""
@@ -141,6 +153,10 @@ class UseExistingConnectionView(EventActionView):
     """Connects the event to a HubSpot account the organizer has connected before, without a new consent."""
 
     def post(self, request, *args, **kwargs):
+        if not may_use_organizer_connections(request, request.organizer):
+            # Without the organizer's own rights, an event gets HubSpot only through HubSpot's consent screens.
+            raise PermissionDenied(_("Only users who may change the organizer's settings can use the organizer's "
+                                     "existing HubSpot connection. Please use \"Request access\" instead."))
         try:
             connection_id = int(request.POST.get("connection", ""))
         except ValueError:
@@ -154,6 +170,19 @@ class UseExistingConnectionView(EventActionView):
             return self.back()
         connections.reuse_connection(request.event, request.user, connection)
         messages.success(request, SUCCESS_MESSAGE)
+        return self.back()
+
+
+class TransferOptionsView(EventActionView):
+    """The event's transfer options (test-mode orders)."""
+
+    def post(self, request, *args, **kwargs):
+        include = request.POST.get("include_test_orders") == "on"
+        if include != event_options.include_test_orders(request.event):
+            event_options.set_include_test_orders(request.event, include)
+            request.event.log_action("pretix_hubspot.options.changed", user=request.user,
+                                     data={"include_test_orders": include})
+        messages.success(request, _("Your changes have been saved."))
         return self.back()
 
 
@@ -259,6 +288,27 @@ def _event_if_allowed(request, event_id):
     return event
 
 
+def _control_session_check(request):
+    """
+    The checks pretix's ``PermissionMiddleware`` makes for every /control/ page, which this global URL is not part
+    of: session timeouts, a forced password change, obligatory two-factor authentication. Returns where to send the
+    user instead, or None. They run before the OAuth state is used up, so that after re-authenticating the user comes
+    back here (``next``) and connecting goes on.
+    """
+    try:
+        assert_session_valid(request)
+    except SessionInvalid:
+        logout(request)
+        return redirect_to_login(request.get_full_path(), reverse("control:auth.login"))
+    except SessionReauthRequired:
+        return redirect(reverse("control:user.reauth") + "?next=" + quote(request.get_full_path()))
+    except SessionPasswordChangeRequired:
+        return redirect(reverse("control:user.settings.password.change") + "?next=" + quote(request.get_full_path()))
+    except Session2FASetupRequired:
+        return redirect(reverse("control:user.settings.2fa"))
+    return None
+
+
 def oauth_return(request, *args, **kwargs):
     """
     Where HubSpot sends the user back to (one global URL for all events). The state tells which event and user the
@@ -267,6 +317,9 @@ def oauth_return(request, *args, **kwargs):
     """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("control:auth.login"))
+    blocked = _control_session_check(request)
+    if blocked is not None:
+        return blocked
 
     try:
         pending = oauth_state.consume(request.session, request.GET.get("state", ""), request.user)

@@ -2,15 +2,18 @@
 "Preview HubSpot data" for one order: reached from the order page and from the mapping editor.
 
 GET only: the page changes nothing, in pretix or in HubSpot. It reads from HubSpot, through the same client and
-shared rate limit as the sync, so it needs the event to be connected; seeing it needs the permission to see orders.
+shared rate limit as the sync, so it needs the event to be connected. It shows current values from HubSpot, so
+seeing it needs the permission to see orders and the permission to change the event's settings (see
+``permissions.PREVIEW_PERMISSIONS``).
 """
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 
-from ..permissions import ORDERS_PERMISSION
+from ..permissions import ORDERS_PERMISSION, may_preview
 from ..preview import preview_order
 from ..schema import connection_for_event
 
@@ -29,6 +32,13 @@ class PreviewView(EventPermissionRequiredMixin, TemplateView):
     permission = ORDERS_PERMISSION
     template_name = "pretix_hubspot/preview.html"
     http_method_names = ["get", "head", "options"]
+
+    def dispatch(self, request, *args, **kwargs):
+        # The mixin has checked ORDERS_PERMISSION; the preview needs the settings permission as well.
+        if not may_preview(request, request.event):
+            raise PermissionDenied(_("The preview shows data from HubSpot, so it needs the permissions to view "
+                                     "orders and to change the event's settings."))
+        return super().dispatch(request, *args, **kwargs)
 
     @cached_property
     def code(self):

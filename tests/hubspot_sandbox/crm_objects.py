@@ -35,10 +35,10 @@ def record_json(record, properties, portal, props_override=None):
     return body
 
 
-def store_new_record(sandbox, portal, object_type, values, search_lag=None):
+def store_new_record(sandbox, portal, object_type, values, search_lag=None, record_id=None):
     now = time.time()
-    record = Record(id=sandbox.state.next_id(), object_type=object_type, properties={}, created_at=now,
-                    updated_at=now)
+    record = Record(id=str(record_id or sandbox.state.next_id()), object_type=object_type, properties={},
+                    created_at=now, updated_at=now)
     values = dict(values)
     if object_type == defaults.DEALS:
         values.setdefault("pipeline", "default")

@@ -314,13 +314,17 @@ class HubSpotSandbox:
             record = portal.records[self._object_type(object_type)].get(str(record_id))
             return None if record is None else record_json(record, None, portal)
 
-    def add_record(self, object_type, properties, portal_id=None):
-        """Seeds a record as if someone had created it in HubSpot (no validation, visible to search at once)."""
+    def add_record(self, object_type, properties, portal_id=None, record_id=None):
+        """
+        Seeds a record as if someone had created it in HubSpot (no validation, visible to search at once). HubSpot
+        numbers records per account, so ``record_id`` may repeat an id that another portal uses.
+        """
         from .crm_objects import store_new_record
 
         with self.lock:
             portal = self._portal(portal_id)
-            record = store_new_record(self, portal, self._object_type(object_type), dict(properties), search_lag=0)
+            record = store_new_record(self, portal, self._object_type(object_type), dict(properties), search_lag=0,
+                                      record_id=record_id)
             return record.id
 
     def associations(self, from_type, from_id, to_type, portal_id=None):
