@@ -365,14 +365,15 @@ class HubSpotSync(OutboundSyncProvider):
         return objects
 
     def _build_object(self, mapping, order, position, inputs, definitions, previous):
-        id_raw = self.get_field_value(inputs, {"pretix_field": mapping.pretix_id_field})
-        id_value, _cut = to_hubspot(id_raw, definitions.get(mapping.external_id_field), self.timezone)
+        id_row = {"pretix_field": mapping.pretix_id_field, "external_field": mapping.external_id_field}
+        id_value, _cut = self._hubspot_value(mapping, order, inputs, id_row, definitions)
         if not id_value:
             return None
         values = [(mapping.external_id_field, id_value, MODE_OVERWRITE)]
         truncated = []
-        for field, raw, mode in self.get_properties(inputs, mapping.property_mappings):
-            text, cut = to_hubspot(raw, definitions.get(field), self.timezone)
+        for row in mapping.property_mappings:
+            field, mode = row["external_field"], row["overwrite"]
+            text, cut = self._hubspot_value(mapping, order, inputs, row, definitions)
             if cut:
                 truncated.append(field)
                 logger.info("Order %s: value for HubSpot property %s cut to HubSpot's limit", order.code, field)
@@ -384,6 +385,32 @@ class HubSpotSync(OutboundSyncProvider):
                          previous.get((order.pk, position.pk if position else None, mapping.id)))
         obj.truncated = truncated
         return obj
+
+    def _hubspot_value(self, mapping, order, inputs, row, definitions):
+        """
+        The text HubSpot gets for one row, as ``(text, truncated)``. Whatever goes wrong while pretix computes the
+        value or it is converted (odd data, e.g. a number answer with more digits than arithmetic handles, or a
+        stored value mapping that is no longer valid) becomes this order's error, naming the mapping and field:
+        the other orders of the chunk are not held up by it.
+        """
+        field = row["external_field"]
+        try:
+            raw = self.get_field_value(inputs, row)
+            return to_hubspot(raw, definitions.get(field), self.timezone)
+        except BaseSyncError:
+            raise
+        except Exception as e:
+            logger.exception("Order %s: could not prepare the value of %s for HubSpot property %s", order.code,
+                             row["pretix_field"], field)
+            data_field = self.data_fields.get(row["pretix_field"])
+            label = definitions.get(field, {}).get("label")
+            with language(self.event.settings.locale):
+                reason = _("pretix could not work out the value of “{field}” ({error}). Please check this order's "
+                           "data and the mapping, then retry the order.").format(
+                    field=data_field.label if data_field else row["pretix_field"], error=type(e).__name__)
+            message = self._message(order, mapping, "{} ({})".format(label, field) if label and label != field
+                                    else field, reason)
+            raise UnrecoverableSyncError([message], "{}: {!r}".format(message, e))
 
     def plan_mapping(self, mapping, objects):
         """
