@@ -9,6 +9,7 @@ Results, order log entries and errors per order are written exactly as pretix's 
 order page's "Data transfer to external systems" box and the sync-problem pages work unchanged.
 """
 import logging
+import time
 from collections import OrderedDict
 from datetime import timedelta
 from functools import cached_property
@@ -37,6 +38,11 @@ from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 logger = logging.getLogger(__name__)
 
 ORDERS_PER_CHUNK = 100
+# pretix's periodic task hands an order that has been in flight for 20 minutes to the next worker, as if this one had
+# died (pretix.base.services.datasync.periodic_reset_in_flight). Waits for HubSpot's request budget end well before:
+# what would wait longer goes back into the queue (HubSpotRateLimited), so no order is sent by two workers at once.
+PRETIX_IN_FLIGHT_TIMEOUT = timedelta(minutes=20)
+CHUNK_MAX_WAIT = PRETIX_IN_FLIGHT_TIMEOUT / 4
 LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
 
 
@@ -100,6 +106,8 @@ class HubSpotSync(OutboundSyncProvider):
         self._api = None
         self._property_definitions = {}
         self.processed = 0
+        # time.time() after which no wait for HubSpot's request budget may end (set per chunk, and by the preview)
+        self.wait_until = None
 
     @cached_property
     def timezone(self):
@@ -144,6 +152,7 @@ class HubSpotSync(OutboundSyncProvider):
     def api(self):
         if self._api is None:
             self._api = HubSpotApi(self.connection())
+        self._api.wait_until = self.wait_until
         return self._api
 
     def property_definitions(self, object_type):
@@ -169,6 +178,7 @@ class HubSpotSync(OutboundSyncProvider):
             claimed = self._claim(chunk)
             if not claimed:
                 continue
+            self.wait_until = time.time() + CHUNK_MAX_WAIT.total_seconds()
             self.processed += len(claimed)
             try:
                 outcomes = self.sync_orders([sq.order for sq in claimed])

@@ -40,11 +40,12 @@ class SandboxApp:
         if sandbox.latency:
             time.sleep(sandbox.latency)
 
-        failure = sandbox._take_failure(request.method, request.path)
+        rule = sandbox._take_failure(request.method, request.path)
+        failure = rule and rule["kind"]
         if failure in (500, 502, 503):
             response = self._failure_response(failure, correlation_id)
         elif failure == 429:
-            response = self._injected_rate_limit(correlation_id)
+            response = self._injected_rate_limit(correlation_id, rule.get("retry_after", 1))
         elif failure == "timeout":
             # Hold the request like an overloaded HubSpot would, but boundedly, and let reset()/stop() cut it short.
             sandbox._release.wait(sandbox.timeout_seconds)
@@ -99,10 +100,10 @@ class SandboxApp:
                                       "correlationId": correlation_id, "category": "INTERNAL_ERROR"
                                       if status == 500 else "SERVICE_UNAVAILABLE"})
 
-    def _injected_rate_limit(self, correlation_id):
+    def _injected_rate_limit(self, correlation_id, retry_after=1):
         sandbox = self.sandbox
         headers = {
-            "Retry-After": "1",
+            "Retry-After": str(retry_after),
             "X-HubSpot-RateLimit-Max": str(sandbox.rate_limit),
             "X-HubSpot-RateLimit-Remaining": "0",
             "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(sandbox.rate_interval * 1000)),
