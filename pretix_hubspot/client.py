@@ -137,15 +137,17 @@ def invalid_properties(message, errors=(), context=None):
                     found.append((d["name"], d.get("message") or d.get("error") or ""))
         except ValueError:
             pass
-    for e in errors or []:
+    # Whatever shape the answer has, a list of names comes out (an odd answer must not turn into a crash).
+    for e in errors if isinstance(errors, list) else []:
         if not isinstance(e, dict):
             continue
-        ctx = e.get("context") or {}
+        ctx = e.get("context") if isinstance(e.get("context"), dict) else {}
         names = ctx.get("propertyName") or ctx.get("properties") or ([e["name"]] if e.get("name") else [])
-        for name in names:
-            found.append((name, e.get("message") or ""))
-    for name in (context or {}).get("propertyName") or []:
-        found.append((name, ""))
+        for name in names if isinstance(names, list) else []:
+            found.append((str(name), str(e.get("message") or "")))
+    names = context.get("propertyName") if isinstance(context, dict) else None
+    for name in names if isinstance(names, list) else []:
+        found.append((str(name), ""))
     seen = set()
     return [(n, m) for n, m in found if not (n in seen or seen.add(n))]
 
@@ -167,7 +169,7 @@ def error_from_api_exception(e, secrets=()):
 def error_from_body(status, data, reason="", headers=None, secrets=()):
     """Turns HubSpot's error body (or one ``errors[]`` item of a batch answer) into one of our errors."""
     hs_message = _clean(data.get("message") or reason or "", secrets)
-    category = data.get("category") or data.get("errorType")
+    category = str(data.get("category") or data.get("errorType") or "") or None
     kwargs = dict(status=status, category=category, hubspot_message=hs_message,
                   correlation_id=data.get("correlationId"), errors=data.get("errors"), context=data.get("context"))
     if status == 0 or status >= 500:

@@ -116,7 +116,7 @@ def release_connection(connection: HubSpotConnection, event, user=None) -> Disco
         still_used_by = connection.event_connections.count()
         if still_used_by:
             return DisconnectResult(still_used_by=still_used_by)
-        refresh_token = connection.refresh_token
+        refresh_token = oauth.Secret(connection.refresh_token)  # never plain text in a frame an error report shows
         connection.delete()
     # Outside the transaction: HubSpot's answer must not decide whether our copy of the tokens is gone.
     try:

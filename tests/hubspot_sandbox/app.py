@@ -53,6 +53,9 @@ class SandboxApp:
         else:
             response = self._dispatch(request, environ, correlation_id, entry)
 
+        malformation = sandbox._take_malformation(request.path) if failure is None else None
+        if malformation is not None:
+            response = self._malformed(response, malformation)
         response.headers["X-HubSpot-Correlation-Id"] = correlation_id
         entry["status"] = response.status_code
         if failure == "lost_response":
@@ -89,6 +92,19 @@ class SandboxApp:
         with self.sandbox.lock:
             self.sandbox.request_log.append(entry)
         return entry
+
+    @staticmethod
+    def _malformed(response, rule):
+        if rule["body"] is not None:
+            return Response(rule["body"], status=response.status_code, content_type="text/html")
+        body = json.loads(response.get_data(as_text=True) or "{}")
+        for key, value in rule["changes"].items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return Response(json.dumps(body), status=response.status_code, headers=headers)
 
     def _failure_response(self, status, correlation_id):
         if status == 502:

@@ -98,6 +98,7 @@ class HubSpotSandbox:
             self.rotate_refresh_tokens = False
             self._fail_next = []
             self._error_rates = []
+            self._malform_next = []
             self._rng = random.Random(self.seed)
 
     # --- accounts and tokens --------------------------------------------------------------------------------------
@@ -219,11 +220,30 @@ class HubSpotSandbox:
                 self._error_rates.append({"kind": kind, "rate": float(rate), "path_prefix": path_prefix,
                                           "retry_after": retry_after})
 
+    def malform_next(self, count, path_prefix, changes=None, body=None):
+        """
+        The next ``count`` matching requests are handled as usual (the write is applied, tokens are issued), but the
+        answer is garbled on its way back: ``changes`` overrides fields of the JSON answer (a value ``None`` drops
+        the field), or ``body`` replaces the whole answer with that text (e.g. a proxy's HTML page).
+        """
+        with self.lock:
+            self._malform_next.append({"count": count, "path_prefix": path_prefix, "changes": changes or {},
+                                       "body": body})
+
+    def _take_malformation(self, path):
+        with self.lock:
+            for rule in self._malform_next:
+                if rule["count"] > 0 and path.startswith(rule["path_prefix"]):
+                    rule["count"] -= 1
+                    return rule
+        return None
+
     def reset_failures(self):
         """No more injected failures: every ``fail_next`` and ``error_rate`` rule is dropped."""
         with self.lock:
             self._fail_next = []
             self._error_rates = []
+            self._malform_next = []
 
     def _take_failure(self, method, path):
         """The failure rule the request meets (``{"kind", "retry_after", …}``), or None."""
