@@ -42,6 +42,7 @@ class SandboxApp:
 
         rule = sandbox._take_failure(request.method, request.path)
         failure = rule and rule["kind"]
+        entry["injected"] = failure
         if failure in (500, 502, 503):
             response = self._failure_response(failure, correlation_id)
         elif failure == 429:
