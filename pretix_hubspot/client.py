@@ -211,6 +211,27 @@ def retry_after_seconds(headers, default=10.0):
     return default
 
 
+class CountedRetry(Retry):
+    """
+    urllib3's retry of a request (after a 5xx, a timeout, a dropped connection), which takes a slot of the account's
+    request budget like the first try did: HubSpot counts every request that reaches it.
+    """
+    api = None
+
+    def new(self, **kwargs):
+        retry = super().new(**kwargs)
+        retry.api = self.api
+        return retry
+
+    def increment(self, *args, **kwargs):
+        retry = super().increment(*args, **kwargs)  # raises when no retry is left
+        if self.api is not None:
+            # WaitTooLong ends the call (HubSpotApi.call turns it into HubSpotRateLimited)
+            self.api.limiter.acquire(max_wait=self.api._wait_allowed(0))
+            self.api.request_count += 1
+        return retry
+
+
 def is_api_exception(e):
     return type(e).__name__.endswith("Exception") and hasattr(e, "status") and hasattr(e, "body")
 
@@ -242,15 +263,18 @@ class HubSpotApi:
 
     def _retry(self, resend):
         if resend:
-            return Retry(total=self.retry_total, connect=self.retry_total, read=self.retry_total,
-                         status=self.retry_total, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                         backoff_factor=self.retry_backoff, raise_on_status=False,
-                         # urllib3 would sleep as long as any Retry-After says, and retry 429 (and 503) on its own
-                         respect_retry_after_header=False)
-        # Only retry when the request cannot have reached HubSpot.
-        return Retry(total=self.retry_total, connect=self.retry_total, read=0, status=0, other=0,
-                     allowed_methods=None, backoff_factor=self.retry_backoff, raise_on_status=False,
-                     respect_retry_after_header=False)
+            retry = CountedRetry(total=self.retry_total, connect=self.retry_total, read=self.retry_total,
+                                 status=self.retry_total, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                                 backoff_factor=self.retry_backoff, raise_on_status=False,
+                                 # urllib3 would sleep as long as any Retry-After says, and retry 429 (and 503)
+                                 respect_retry_after_header=False)
+        else:
+            # Only retry when the request cannot have reached HubSpot.
+            retry = CountedRetry(total=self.retry_total, connect=self.retry_total, read=0, status=0, other=0,
+                                 allowed_methods=None, backoff_factor=self.retry_backoff, raise_on_status=False,
+                                 respect_retry_after_header=False)
+        retry.api = self
+        return retry
 
     def _factory(self, resend):
         def factory(package, api_name, config):
@@ -335,6 +359,8 @@ class HubSpotApi:
             self.request_count += 1
             try:
                 return fn(*args, **kwargs)
+            except WaitTooLong as e:  # from a retry of urllib3 (CountedRetry)
+                raise self._rate_limited(rate_limited, e.seconds) from None
             except Exception as e:
                 if not is_api_exception(e):
                     transport_error = self._transport_error(e)

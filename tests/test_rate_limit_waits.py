@@ -40,8 +40,10 @@ def sleeps(monkeypatch):
 @pytest.fixture(autouse=True)
 def no_pause_left_over():
     ratelimit._local_pauses.clear()
+    ratelimit._local_windows.clear()
     yield
     ratelimit._local_pauses.clear()
+    ratelimit._local_windows.clear()
 
 
 def read_properties(api):
@@ -115,3 +117,15 @@ def test_a_sync_run_puts_its_chunk_back_instead_of_waiting_past_its_share_of_the
     run_queue()
     assert queue_rows(order) == []
     assert len(hubspot.records("contacts")) == 1
+
+
+def test_urllib3s_retries_take_their_slot_of_the_shared_budget(connection, hubspot):
+    # Two 503s, then the answer: HubSpot saw three requests, and so did the account's request budget.
+    hubspot.fail_next(2, 503, path_prefix=PROPERTIES)
+    api = HubSpotApi(connection)
+    api.retry_backoff = 0
+    assert read_properties(api).results
+    assert hubspot.request_count(path_prefix=PROPERTIES) == 3
+    window = ratelimit._local_windows[(connection.portal_id, api.limiter.limit, api.limiter.interval)]
+    assert len(window) == 3
+    assert api.request_count == 3
