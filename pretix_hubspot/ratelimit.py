@@ -95,9 +95,10 @@ class PortalRateLimiter:
         at most ``MAX_PAUSE``. A pause already running for longer is kept.
         """
         seconds = min(max(float(seconds), 0.0), MAX_PAUSE)
-        until = self.clock() + seconds
+        # read before taking the time, so that a slow cache does not shorten the pause
+        running = (self.cache.get(self._pause_key) or 0) if self._cache_works() else 0
+        until = max(self.clock() + seconds, running)
         if self._cache_works():
-            until = max(until, self.cache.get(self._pause_key) or 0)
             self.cache.set(self._pause_key, until, timeout=int(until - self.clock()) + 1)
         with _local_lock:
             _local_pauses[self.portal_id] = max(until, _local_pauses.get(self.portal_id, 0))
