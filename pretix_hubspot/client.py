@@ -153,10 +153,11 @@ def invalid_properties(message, errors=(), context=None):
 
 
 def _clean(text, secrets):
+    """``secrets``: ``oauth.Secret`` values (or plain text), cut out of ``text`` wherever HubSpot repeats them."""
     text = str(text or "")
-    for s in secrets:
-        if s:
-            text = text.replace(s, "***")
+    for secret in secrets:
+        if secret:
+            text = text.replace(oauth.Secret(secret).reveal(), "***")
     return text[:1000]
 
 
@@ -367,7 +368,8 @@ class HubSpotApi:
                     if transport_error is None:
                         raise
                     raise transport_error from None
-                error = error_from_api_exception(e, secrets=(self._token, self.connection.refresh_token))
+                error = error_from_api_exception(e, secrets=(oauth.Secret(self._token),
+                                                             oauth.Secret(self.connection.refresh_token)))
                 if isinstance(error, HubSpotRateLimited):
                     # Every worker of the account holds back; the next acquire() waits for the pause, or gives up
                     # at once when it would take longer than this caller may wait.

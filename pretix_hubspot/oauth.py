@@ -231,14 +231,27 @@ def _request(method: str, path: str, form: _Form = None, headers=None) -> reques
     return response
 
 
-def _json(response) -> dict:
+class _Answer:
+    """HubSpot's JSON answer, read with ``get``. Its repr shows the field names only: the answer may hold tokens."""
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    def get(self, key, default=None):
+        return self._data.get(key, default)
+
+    def __repr__(self):
+        return "_Answer({})".format(", ".join(map(str, self._data)))
+
+
+def _json(response) -> _Answer:
     try:
         body = response.json()
     except ValueError:
-        body = None
+        raise not_understood() from None
     if not isinstance(body, dict):
         raise not_understood()
-    return body
+    return _Answer(body)
 
 
 def _token_request(fields: dict) -> TokenSet:
@@ -257,7 +270,7 @@ def _token_request(fields: dict) -> TokenSet:
         refresh_token=_text(body.get("refresh_token"), required=fields.get("grant_type") == "authorization_code"),
         expires_in=_number(body.get("expires_in"), default=1800),
         scopes=_scope_list(body.get("scopes")),
-        hub_id=_number(body["hub_id"]) if body.get("hub_id") is not None else None,
+        hub_id=_number(body.get("hub_id")) if body.get("hub_id") is not None else None,
     )
 
 
@@ -289,7 +302,7 @@ def token_details(access_token) -> TokenDetails:
     return TokenDetails(
         user=_text(body.get("user")),
         hub_domain=_text(body.get("hub_domain")),
-        hub_id=_number(body["hub_id"]) if body.get("hub_id") is not None else None,
+        hub_id=_number(body.get("hub_id")) if body.get("hub_id") is not None else None,
         scopes=_scope_list(body.get("scopes") or body.get("scope")),
     )
 

@@ -109,11 +109,13 @@ def test_no_secret_in_the_frames_of_a_failed_code_exchange(hubspot_app):
     assert_not_in_any_frame(exc.value, [verifier, hubspot_app.client_secret])
 
 
-def test_no_secret_in_the_frames_of_a_failed_renewal(connection, hubspot_app):
+@pytest.mark.parametrize("changes,body", [(None, "<html>not json</html>"), ({"expires_in": "soon"}, None)])
+def test_no_secret_in_the_frames_of_a_failed_renewal(connection, hubspot_app, changes, body):
+    # HubSpot answers a refresh with the same refresh token: a malformed answer carries it, too.
     refresh_token = connection.refresh_token
     connection.access_token_expires = now() + timedelta(seconds=30)
     connection.save(update_fields=["access_token_expires"])
-    hubspot_app.malform_next(1, oauth.TOKEN_PATH, body="<html>not json</html>")
+    hubspot_app.malform_next(1, oauth.TOKEN_PATH, changes=changes, body=body)
     with pytest.raises(oauth.HubSpotUnavailable) as exc:
         oauth.get_valid_access_token(connection)
     assert_not_in_any_frame(exc.value, [refresh_token, hubspot_app.client_secret])
