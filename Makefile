@@ -18,7 +18,7 @@ else
 $(error DB must be sqlite or postgres)
 endif
 
-.PHONY: all venv axe test localecompile localegen localecheck check-style check-migrations sandbox hubspot-app
+.PHONY: all venv axe test localecompile localegen localecheck check-style check-migrations sandbox hubspot-app soak
 
 all: localecompile
 
@@ -89,3 +89,10 @@ demo: venv localecompile
 .PHONY: benchmark
 benchmark: venv localecompile
 	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python tools/benchmark.py
+
+# Soak test at production shape on PostgreSQL: two events sharing one HubSpot account, two Celery workers on Redis,
+# injected 5xx, timeouts, lost answers, 429 bursts, a token expiry and an uninstall + reconnect; checks and prints
+# that every order arrived exactly once. SOAK_ORDERS=N changes the size (CI runs 300).
+SOAK_ORDERS ?= 2000
+soak: venv localecompile
+	PRETIX_CONFIG_FILE=/dev/null $(PG_ENV) SOAK_ORDERS=$(SOAK_ORDERS) $(VENV)/bin/python tools/soak.py

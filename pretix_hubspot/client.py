@@ -10,7 +10,11 @@ refresh, and HubSpot's errors translated into pretix's three kinds of sync error
 - connection errors, timeouts and 5xx answers are retried by urllib3 on all methods, because every request sent
   through ``sdk`` is safe to repeat (reads, updates, upserts, default associations). Creates that HubSpot cannot
   de-duplicate go through ``sdk_no_resend``, which only retries when the request never reached HubSpot;
-- a 429 waits as long as HubSpot asks and is tried again; it is not a failed attempt;
+- 429 is handled here and only here (urllib3 neither retries it nor sleeps on ``Retry-After``): HubSpot's
+  ``Retry-After`` becomes the account's shared pause (``PortalRateLimiter.pause``, capped), and the request is tried
+  again once the pause is over, unless that means waiting longer than the caller may (``max_rate_limit_wait`` per
+  call, ``wait_until`` in all: a few seconds for a page, the chunk's share of pretix's in-flight time for a sync
+  run). Then ``HubSpotRateLimited`` is raised without sleeping; it is not a failed attempt;
 - a 401 refreshes the access token once (a token can expire in the middle of a long run);
 - whatever still fails is raised as ``HubSpotTemporaryError`` (pretix's ``RecoverableSyncError``),
   ``HubSpotRejected`` (``UnrecoverableSyncError``) or ``HubSpotConfigError`` (``SyncConfigError``), with a message
@@ -19,6 +23,7 @@ refresh, and HubSpot's errors translated into pretix's three kinds of sync error
 import json
 import logging
 import re
+import time
 from datetime import timedelta
 
 import urllib3
@@ -31,12 +36,15 @@ from . import conf, oauth
 from .api_paths import versioned_api_client
 from .datasync_api import RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
 from .oauth import ReconnectRequired, get_valid_access_token
-from .ratelimit import PortalRateLimiter
+from .ratelimit import PortalRateLimiter, WaitTooLong
 from .static_tokens import StaticTokenRejected, StaticTokensSwitchedOff, token_rejected
 
 logger = logging.getLogger(__name__)
 
+# Statuses urllib3 retries by itself. Never 429: see HubSpotApi.call.
 RETRY_STATUSES = (500, 502, 503, 504)
+# A request/response cycle never waits longer than this for HubSpot's request budget, in all.
+PAGE_MAX_WAIT = 5.0
 # Refresh the access token when it has less than this left, so it cannot expire between check and use.
 TOKEN_MARGIN = timedelta(seconds=60)
 EXISTING_ID_RE = re.compile(r"Existing ID:\s*(\d+)")
@@ -126,6 +134,10 @@ def reconnect_message():
     return _("HubSpot no longer accepts this event's connection. Please reconnect it in Settings → HubSpot.")
 
 
+def rate_limit_message():
+    return _("HubSpot's request limit for this account is exhausted. The transfer will be retried.")
+
+
 def parse_error_body(body):
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
@@ -150,24 +162,27 @@ def invalid_properties(message, errors=(), context=None):
                     found.append((d["name"], d.get("message") or d.get("error") or ""))
         except ValueError:
             pass
-    for e in errors or []:
+    # Whatever shape the answer has, a list of names comes out (an odd answer must not turn into a crash).
+    for e in errors if isinstance(errors, list) else []:
         if not isinstance(e, dict):
             continue
-        ctx = e.get("context") or {}
+        ctx = e.get("context") if isinstance(e.get("context"), dict) else {}
         names = ctx.get("propertyName") or ctx.get("properties") or ([e["name"]] if e.get("name") else [])
-        for name in names:
-            found.append((name, e.get("message") or ""))
-    for name in (context or {}).get("propertyName") or []:
-        found.append((name, ""))
+        for name in names if isinstance(names, list) else []:
+            found.append((str(name), str(e.get("message") or "")))
+    names = context.get("propertyName") if isinstance(context, dict) else None
+    for name in names if isinstance(names, list) else []:
+        found.append((str(name), ""))
     seen = set()
     return [(n, m) for n, m in found if not (n in seen or seen.add(n))]
 
 
 def _clean(text, secrets):
+    """``secrets``: ``oauth.Secret`` values (or plain text), cut out of ``text`` wherever HubSpot repeats them."""
     text = str(text or "")
-    for s in secrets:
-        if s:
-            text = text.replace(s, "***")
+    for secret in secrets:
+        if secret:
+            text = text.replace(oauth.Secret(secret).reveal(), "***")
     return text[:1000]
 
 
@@ -180,7 +195,7 @@ def error_from_api_exception(e, secrets=()):
 def error_from_body(status, data, reason="", headers=None, secrets=()):
     """Turns HubSpot's error body (or one ``errors[]`` item of a batch answer) into one of our errors."""
     hs_message = _clean(data.get("message") or reason or "", secrets)
-    category = data.get("category") or data.get("errorType")
+    category = str(data.get("category") or data.get("errorType") or "") or None
     kwargs = dict(status=status, category=category, hubspot_message=hs_message,
                   correlation_id=data.get("correlationId"), errors=data.get("errors"), context=data.get("context"))
     if status == 0 or status >= 500:
@@ -188,8 +203,7 @@ def error_from_body(status, data, reason="", headers=None, secrets=()):
             _("HubSpot is temporarily unavailable (HTTP {status}). The transfer will be retried.").format(status=status),
             **kwargs)
     if status == 429:
-        return HubSpotRateLimited(_("HubSpot's request limit for this account is exhausted. The transfer will be "
-                                    "retried."), retry_after=retry_after_seconds(headers), **kwargs)
+        return HubSpotRateLimited(rate_limit_message(), retry_after=retry_after_seconds(headers), **kwargs)
     if status == 401:
         return HubSpotConfigError(reconnect_message(), **kwargs)
     rule = account_rule(status, data)
@@ -275,6 +289,27 @@ def retry_after_seconds(headers, default=10.0):
     return default
 
 
+class CountedRetry(Retry):
+    """
+    urllib3's retry of a request (after a 5xx, a timeout, a dropped connection), which takes a slot of the account's
+    request budget like the first try did: HubSpot counts every request that reaches it.
+    """
+    api = None
+
+    def new(self, **kwargs):
+        retry = super().new(**kwargs)
+        retry.api = self.api
+        return retry
+
+    def increment(self, *args, **kwargs):
+        retry = super().increment(*args, **kwargs)  # raises when no retry is left
+        if self.api is not None:
+            # WaitTooLong ends the call (HubSpotApi.call turns it into HubSpotRateLimited)
+            self.api.limiter.acquire(max_wait=self.api._wait_allowed(0))
+            self.api.request_count += 1
+        return retry
+
+
 def is_api_exception(e):
     return type(e).__name__.endswith("Exception") and hasattr(e, "status") and hasattr(e, "body")
 
@@ -285,9 +320,11 @@ class HubSpotApi:
     retry_backoff = 0.5
     max_rate_limit_wait = 60.0
 
-    def __init__(self, connection, limiter=None):
+    def __init__(self, connection, limiter=None, wait_until=None):
         self.connection = connection
         self.limiter = limiter or PortalRateLimiter(connection.portal_id)
+        # time.time() after which no wait for HubSpot's request budget may end (None: only max_rate_limit_wait)
+        self.wait_until = wait_until
         self._sdk = None
         self._sdk_no_resend = None
         self._apis = {}
@@ -296,16 +333,27 @@ class HubSpotApi:
         self.api_version = conf.api_version()
         self.request_count = 0
 
+    @classmethod
+    def for_page(cls, connection):
+        """For a request/response cycle: all its waits for HubSpot's request budget together end within seconds."""
+        return cls(connection, wait_until=time.time() + PAGE_MAX_WAIT)
+
     # construction -------------------------------------------------------------------------------------------------
 
     def _retry(self, resend):
         if resend:
-            return Retry(total=self.retry_total, connect=self.retry_total, read=self.retry_total,
-                         status=self.retry_total, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                         backoff_factor=self.retry_backoff, raise_on_status=False, respect_retry_after_header=True)
-        # Only retry when the request cannot have reached HubSpot.
-        return Retry(total=self.retry_total, connect=self.retry_total, read=0, status=0, other=0,
-                     allowed_methods=None, backoff_factor=self.retry_backoff, raise_on_status=False)
+            retry = CountedRetry(total=self.retry_total, connect=self.retry_total, read=self.retry_total,
+                                 status=self.retry_total, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                                 backoff_factor=self.retry_backoff, raise_on_status=False,
+                                 # urllib3 would sleep as long as any Retry-After says, and retry 429 (and 503)
+                                 respect_retry_after_header=False)
+        else:
+            # Only retry when the request cannot have reached HubSpot.
+            retry = CountedRetry(total=self.retry_total, connect=self.retry_total, read=0, status=0, other=0,
+                                 allowed_methods=None, backoff_factor=self.retry_backoff, raise_on_status=False,
+                                 respect_retry_after_header=False)
+        retry.api = self
+        return retry
 
     def _factory(self, resend):
         def factory(package, api_name, config):
@@ -383,26 +431,34 @@ class HubSpotApi:
         kwargs.setdefault("_request_timeout", self._timeout)
         refreshed = False
         waited = 0.0
+        rate_limited = None
         while True:
             self._access_token()
-            self.limiter.acquire()
+            try:
+                waited += self.limiter.acquire(max_wait=self._wait_allowed(waited))
+            except WaitTooLong as e:
+                raise self._rate_limited(rate_limited, e.seconds) from None
             self.request_count += 1
             try:
                 return fn(*args, **kwargs)
+            except WaitTooLong as e:  # from a retry of urllib3 (CountedRetry)
+                raise self._rate_limited(rate_limited, e.seconds) from None
             except Exception as e:
                 if not is_api_exception(e):
                     transport_error = self._transport_error(e)
                     if transport_error is None:
                         raise
                     raise transport_error from None
-                error = error_from_api_exception(e, secrets=(self._token, self.connection.refresh_token))
+                error = error_from_api_exception(e, secrets=(oauth.Secret(self._token),
+                                                             oauth.Secret(self.connection.refresh_token)))
                 if isinstance(error, HubSpotRateLimited):
+                    # Every worker of the account holds back; the next acquire() waits for the pause, or gives up
+                    # at once when it would take longer than this caller may wait.
+                    logger.info("HubSpot portal %s answered 429, pausing %.1f s", self.connection.portal_id,
+                                error.retry_after)
                     self.limiter.pause(error.retry_after)
-                    if waited + error.retry_after <= self.max_rate_limit_wait:
-                        logger.info("HubSpot portal %s answered 429, waiting %.1f s", self.connection.portal_id,
-                                    error.retry_after)
-                        waited += error.retry_after
-                        continue
+                    rate_limited = error
+                    continue
                 elif error.status == 401 and self.connection.is_static:
                     # A static token cannot be refreshed: it was revoked or rotated in HubSpot.
                     raise HubSpotConfigError(str(token_rejected(self.connection))) from None
@@ -411,6 +467,19 @@ class HubSpotApi:
                     self._force_refresh()
                     continue
                 raise error from None
+
+    def _wait_allowed(self, waited):
+        allowed = self.max_rate_limit_wait - waited
+        if self.wait_until is not None:
+            allowed = min(allowed, self.wait_until - time.time())
+        return max(allowed, 0.0)
+
+    def _rate_limited(self, error, seconds):
+        """HubSpot's limit would keep this call waiting too long: come back after ``seconds``."""
+        if error is None:
+            error = HubSpotRateLimited(rate_limit_message(), status=429)
+        error.retry_after = max(seconds, 0.1)
+        return error
 
     def _transport_error(self, e):
         if isinstance(e, (urllib3.exceptions.HTTPError, OSError)):

@@ -12,6 +12,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
 from . import crypto, oauth
+from .datasync_api import OrderSyncQueue
 from .models import EventConnection, HubSpotConnection
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def release_waiting_orders(connection):
     again, for every event that uses it: the next run transfers them, without a manual retry. Orders parked for a
     manual retry are left alone: they failed for a reason a reconnect does not fix.
     """
-    from pretix.base.models.datasync import OrderSyncQueue
-
     return OrderSyncQueue.objects.filter(
         sync_provider="hubspot", event__hubspot_connection__connection=connection, in_flight=False,
         need_manual_retry__isnull=True, not_before__gt=now(),
@@ -139,7 +138,7 @@ def release_connection(connection: HubSpotConnection, event, user=None) -> Disco
         if connection.is_static:
             # The organizer's token stays for its other events; it is removed in the organizer's settings.
             return DisconnectResult()
-        refresh_token = connection.refresh_token
+        refresh_token = oauth.Secret(connection.refresh_token)  # never plain text in a frame an error report shows
         connection.delete()
     # Outside the transaction: HubSpot's answer must not decide whether our copy of the tokens is gone.
     try:

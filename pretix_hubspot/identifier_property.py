@@ -45,7 +45,7 @@ class MissingScope(PropertyError):
 
 def create_identifier_property(connection, object_type: str) -> Outcome:
     """Creates the property (and the "pretix" property group) for ``object_type`` unless it exists already."""
-    api = HubSpotApi(connection)
+    api = HubSpotApi.for_page(connection)
     try:
         properties = api.sdk.crm.properties
         core_api, groups_api = properties.core_api, properties.groups_api

@@ -5,6 +5,12 @@ The token endpoints are HubSpot's date-versioned ones (``/oauth/2026-03/…``): 
 endpoints, which HubSpot turns off on 16 Feb 2027. They take form-encoded bodies, so plain ``requests`` does the job.
 Tokens travel only in request bodies and the Authorization header, never in URLs, so they cannot end up in access
 or debug logs; messages of the exceptions raised here never contain them either.
+
+The client secret, the PKCE code verifier and refresh tokens never sit in a local variable as plain text either: an
+error reporter such as Sentry sends the local variables of every frame of a traceback. They travel as ``Secret``
+(whose repr hides the value) and become text only inside the request body (``_Form``), which is read by ``requests``
+itself. Answers HubSpot sends in an unexpected shape end in ``HubSpotUnavailable`` ("HubSpot sent an answer we
+could not understand"), never in a ``ValueError`` or ``TypeError``.
 """
 import logging
 from dataclasses import dataclass, field
@@ -32,6 +38,85 @@ RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token
 
 # Refresh this long before the access token expires, so a request started now does not outlive its token.
 REFRESH_MARGIN = timedelta(minutes=5)
+
+
+class Secret:
+    """A secret value whose repr (what error reporters and debug pages show of a local variable) hides it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value.reveal() if isinstance(value, Secret) else (value or "")
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __repr__(self):
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def _reveal(value) -> str:
+    return value.reveal() if isinstance(value, Secret) else (value or "")
+
+
+class _Form:
+    """
+    A form-encoded request body with the app's credentials. Neither a mapping nor a sequence, so error reporters show
+    its repr instead of its items; the values become text only in ``encoded()``, whose result ``_request`` hands to
+    ``requests`` without keeping it.
+    """
+
+    def __init__(self, fields):
+        self._fields = fields
+
+    def encoded(self) -> bytes:
+        return urlencode(
+            [(key, _reveal(value)) for key, value in self._fields.items()]
+            + [("client_id", conf.app_credentials()[0]), ("client_secret", conf.app_credentials()[1])]
+        ).encode("ascii")
+
+    def get(self, key, default=None):
+        return self._fields.get(key, default)
+
+    def __repr__(self):
+        return "_Form({})".format(", ".join(self._fields))
+
+
+def not_understood():
+    return HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+
+
+def _text(value, required=False) -> str:
+    """A text field of an answer: a string (or missing, unless ``required``)."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise not_understood()
+    return value
+
+
+def _number(value, default=None):
+    """A numeric field of an answer (HubSpot sends numbers, sometimes as text): an int, or ``default`` if missing."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise not_understood()
+    return int(value)
+
+
+def _scope_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise not_understood()
+    return list(value)
 
 
 class ReconnectRequired(Exception):
@@ -127,11 +212,15 @@ def _error_code(response) -> str:
     return str(body.get("error") or body.get("status") or "")
 
 
-def _request(method: str, path: str, **kwargs) -> requests.Response:
+def _request(method: str, path: str, form: _Form = None, headers=None) -> requests.Response:
     """One request to HubSpot; connection problems, 5xx and 429 become ``HubSpotUnavailable``."""
     url = conf.api_url() + path
+    if form is not None:
+        headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
     try:
-        response = requests.request(method, url, timeout=conf.request_timeout(), **kwargs)
+        # The body is encoded right here, as an argument: no variable of this frame holds the secrets in it.
+        response = requests.request(method, url, timeout=conf.request_timeout(), headers=headers,
+                                    data=form.encoded() if form is not None else None)
     except requests.RequestException as e:
         # The exception text contains only the URL (no token is ever part of one); the class name is enough.
         logger.warning("HubSpot request %s %s failed: %s", method, path, type(e).__name__)
@@ -144,101 +233,110 @@ def _request(method: str, path: str, **kwargs) -> requests.Response:
     return response
 
 
-def _json(response) -> dict:
+class _Answer:
+    """HubSpot's JSON answer, read with ``get``. Its repr shows the field names only: the answer may hold tokens."""
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    def get(self, key, default=None):
+        return self._data.get(key, default)
+
+    def __repr__(self):
+        return "_Answer({})".format(", ".join(map(str, self._data)))
+
+
+def _json(response) -> _Answer:
     try:
         body = response.json()
     except ValueError:
-        body = None
+        raise not_understood() from None
     if not isinstance(body, dict):
-        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
-    return body
+        raise not_understood()
+    return _Answer(body)
 
 
-def _token_request(data: dict) -> TokenSet:
-    client_id, client_secret = conf.app_credentials()
-    response = _request("POST", TOKEN_PATH, data={**data, "client_id": client_id, "client_secret": client_secret})
+def _token_request(fields: dict) -> TokenSet:
+    """``fields`` may hold ``Secret`` values; the app's credentials are added by ``_Form``."""
+    response = _request("POST", TOKEN_PATH, form=_Form(fields))
     if response.status_code != 200:
         code = _error_code(response)
-        logger.info("HubSpot token endpoint rejected a %s grant: %s %s", data.get("grant_type"),
+        logger.info("HubSpot token endpoint rejected a %s grant: %s %s", fields.get("grant_type"),
                     response.status_code, code)
         raise GrantRejected(_("HubSpot rejected the request ({code}).").format(code=code or response.status_code),
                             error_code=code)
     body = _json(response)
-    if not body.get("access_token"):
-        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
-    scopes = body.get("scopes")
-    if isinstance(scopes, str):
-        scopes = scopes.split()
     return TokenSet(
-        access_token=body["access_token"],
-        refresh_token=body.get("refresh_token") or "",
-        expires_in=int(body.get("expires_in") or 1800),
-        scopes=list(scopes or []),
-        hub_id=body.get("hub_id"),
+        access_token=_text(body.get("access_token"), required=True),
+        # A new consent must come with a refresh token, or the connection could not be renewed in half an hour.
+        refresh_token=_text(body.get("refresh_token"), required=fields.get("grant_type") == "authorization_code"),
+        expires_in=_number(body.get("expires_in"), default=1800),
+        scopes=_scope_list(body.get("scopes")),
+        hub_id=_number(body.get("hub_id")) if body.get("hub_id") is not None else None,
     )
 
 
-def exchange_code(code: str, code_verifier: str) -> TokenSet:
+def exchange_code(code: str, code_verifier) -> TokenSet:
+    """``code_verifier``: best a ``Secret``, so that it is never a plain local variable."""
     return _token_request({
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri(),
-        "code_verifier": code_verifier,
+        "code_verifier": Secret(code_verifier),
     })
 
 
-def refresh(refresh_token: str) -> TokenSet:
-    return _token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+def refresh(refresh_token) -> TokenSet:
+    """``refresh_token``: best a ``Secret``, so that it is never a plain local variable."""
+    return _token_request({"grant_type": "refresh_token", "refresh_token": Secret(refresh_token)})
 
 
-def token_details(access_token: str) -> TokenDetails:
+def token_details(access_token) -> TokenDetails:
     """Who installed the app, in which account, with which scopes (token introspection)."""
-    client_id, client_secret = conf.app_credentials()
-    response = _request("POST", INTROSPECT_PATH, data={
-        "client_id": client_id, "client_secret": client_secret,
-        "token": access_token, "token_type_hint": "access_token",
-    })
+    response = _request("POST", INTROSPECT_PATH, form=_Form({
+        "token": Secret(access_token), "token_type_hint": "access_token",
+    }))
     if response.status_code != 200:
         raise GrantRejected(_("HubSpot did not accept the new access token."), error_code=_error_code(response))
     body = _json(response)
     if body.get("active") is False:
         raise GrantRejected(_("HubSpot did not accept the new access token."), error_code="inactive")
-    scopes = body.get("scopes") or body.get("scope") or []
-    if isinstance(scopes, str):
-        scopes = scopes.split()
     return TokenDetails(
-        user=str(body.get("user") or ""),
-        hub_domain=str(body.get("hub_domain") or ""),
-        hub_id=body.get("hub_id"),
-        scopes=list(scopes),
+        user=_text(body.get("user")),
+        hub_domain=_text(body.get("hub_domain")),
+        hub_id=_number(body.get("hub_id")) if body.get("hub_id") is not None else None,
+        scopes=_scope_list(body.get("scopes") or body.get("scope")),
     )
 
 
-def account_details(access_token: str) -> AccountDetails:
-    response = _request("GET", api_paths.account_details_path(), headers={"Authorization": f"Bearer {access_token}"})
+def account_details(access_token) -> AccountDetails:
+    response = _request("GET", api_paths.account_details_path(), headers=_bearer(access_token))
     if response.status_code != 200:
         raise GrantRejected(_("HubSpot did not let us read the account details ({code}).").format(
             code=response.status_code), error_code=_error_code(response), status=response.status_code)
     body = _json(response)
-    if not body.get("portalId"):
-        raise HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
+    portal_id = _number(body.get("portalId"))
+    if not portal_id:
+        raise not_understood()
     return AccountDetails(
-        portal_id=int(body["portalId"]),
-        ui_domain=str(body.get("uiDomain") or ""),
-        data_hosting_location=str(body.get("dataHostingLocation") or ""),
-        name=str(body.get("portalName") or "")[:255],
+        portal_id=portal_id,
+        ui_domain=_text(body.get("uiDomain")),
+        data_hosting_location=_text(body.get("dataHostingLocation")),
+        name=_text(body.get("portalName"))[:255],
     )
 
 
-def revoke(refresh_token: str):
+def _bearer(access_token) -> dict:
+    return {"Authorization": "Bearer " + _reveal(access_token)}
+
+
+def revoke(refresh_token):
     """Revokes the refresh token at HubSpot. A token HubSpot no longer knows counts as revoked."""
     if not refresh_token:
         return
-    client_id, client_secret = conf.app_credentials()
-    response = _request("POST", REVOKE_PATH, data={
-        "client_id": client_id, "client_secret": client_secret,
-        "token": refresh_token, "token_type_hint": "refresh_token",
-    })
+    response = _request("POST", REVOKE_PATH, form=_Form({
+        "token": Secret(refresh_token), "token_type_hint": "refresh_token",
+    }))
     if response.status_code not in (200, 204, 400, 404):
         raise HubSpotUnavailable(_("HubSpot did not confirm that access was revoked ({code}).").format(
             code=response.status_code))
@@ -273,7 +371,7 @@ def get_valid_access_token(connection) -> str:
                 if not locked.refresh_token:
                     # Unreadable (the server's secret key changed) or never stored: only a new consent helps.
                     raise GrantRejected(_("No usable refresh token is stored."), error_code="missing_refresh_token")
-                tokens = refresh(locked.refresh_token)
+                tokens = refresh(Secret(locked.refresh_token))
             except GrantRejected as e:
                 if e.error_code in RECONNECT_ERRORS:
                     _mark_needs_reconnect(locked, e)

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 SESSION_KEY = "hubspot_oauth_pending"
 # The event of the most recent attempt, kept after its state is used: a replayed or unknown state still leads back
@@ -34,7 +34,7 @@ class StateInvalid(Exception):
 @dataclass
 class PendingAuthorization:
     state: str
-    code_verifier: str
+    code_verifier: str = field(repr=False)  # kept out of error reports, which show the repr of local variables
     event_id: int
     user_id: int
     created: float

@@ -8,6 +8,7 @@ HubSpot, which would only complain on the write, the preview checks every value 
 type the way HubSpot does, so an organizer sees those errors here before an order fails.
 """
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -16,14 +17,12 @@ from typing import List, Optional
 from django.utils.translation import gettext as _
 from pretix.control.forms.mapping import PropertyMappingForm
 
+from .client import PAGE_MAX_WAIT
 from .datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER_POSITION
 from .record_links import record_label, record_name
 from .sync import HubSpotSync, OrderOutcome, plan_writes
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value
-
-# A page view should not hang for a minute when HubSpot's request budget is used up (e.g. during a large export).
-PREVIEW_MAX_RATE_LIMIT_WAIT = 5.0
 
 CREATE = "create"
 UPDATE = "update"
@@ -234,7 +233,8 @@ class PreviewBuilder:
                 preview.report(m)
             return preview
         self.connection = connection
-        sync.api.max_rate_limit_wait = PREVIEW_MAX_RATE_LIMIT_WAIT
+        # A page does not hang when HubSpot's request budget is used up (e.g. during a large export).
+        sync.wait_until = time.time() + PAGE_MAX_WAIT
         [order] = sync._load_orders([preview.order.pk])
         preview.order = order
         outcome = OrderOutcome(order)

@@ -8,6 +8,11 @@ in Redis) and then adds up the buckets that cover the last window. If that sum i
 increment back and waits for the oldest bucket to fall out of the window. Looking at eleven buckets instead of ten
 keeps any rolling window under the budget, at the price of a slightly lower throughput.
 
+When HubSpot answers 429 anyway (another installation or app uses the same account), ``pause`` makes every worker
+hold back for the time HubSpot asks in ``Retry-After``, up to ``MAX_PAUSE``. Callers say how long they may wait
+(``acquire(max_wait=…)``): a page a few seconds, a sync run a minute per request; a wait longer than that is not
+started, and the caller reports HubSpot's limit instead (a sync run puts its orders back into the queue).
+
 When the cache cannot count (pretix's default dummy cache on small installations, or the test settings), the
 limiter counts inside this process instead, which is still right for a single worker.
 """
@@ -23,21 +28,36 @@ logger = logging.getLogger(__name__)
 HUBSPOT_OAUTH_LIMIT = 110
 HUBSPOT_OAUTH_INTERVAL = 10.0
 BUCKETS_PER_INTERVAL = 10
+# HubSpot's Retry-After for its ten-second window is at most ten seconds. A longer one (a proxy, a misbehaving
+# answer) holds back every worker of the account for at most this long; the next 429 pauses again.
+MAX_PAUSE = 60.0
 
 _local_lock = threading.Lock()
 _local_windows = {}
 _local_pauses = {}
 
 
+def _sleep(seconds):
+    time.sleep(seconds)  # looked up on every call, so a test can watch how long the plugin sleeps
+
+
+class WaitTooLong(Exception):
+    """Sending the next request would mean waiting longer than the caller may: ``seconds`` is the wait needed."""
+
+    def __init__(self, seconds):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 class PortalRateLimiter:
-    def __init__(self, portal_id, limit=None, interval=None, cache=None, clock=time.time, sleep=time.sleep):
+    def __init__(self, portal_id, limit=None, interval=None, cache=None, clock=time.time, sleep=None):
         self.portal_id = portal_id
         self.limit = limit or HUBSPOT_OAUTH_LIMIT
         self.interval = float(interval or HUBSPOT_OAUTH_INTERVAL)
         self.bucket_width = self.interval / BUCKETS_PER_INTERVAL
         self.cache = cache if cache is not None else default_cache
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep or _sleep
         self.waited = 0.0
 
     # cache keys ---------------------------------------------------------------------------------------------------
@@ -51,27 +71,35 @@ class PortalRateLimiter:
 
     # public API ---------------------------------------------------------------------------------------------------
 
-    def acquire(self):
-        """Blocks until one request may be sent to this portal. Returns the seconds spent waiting."""
+    def acquire(self, max_wait=None):
+        """
+        Blocks until one request may be sent to this portal. Returns the seconds spent waiting. Raises
+        ``WaitTooLong`` instead of starting a wait that would take the total beyond ``max_wait`` seconds.
+        """
         waited = 0.0
         while True:
             pause = self._pause_remaining()
-            if pause > 0:
-                self.sleep(pause)
-                waited += pause
-                continue
-            delay = self._try_take()
+            delay = pause if pause > 0 else self._try_take()
             if delay <= 0:
                 self.waited += waited
                 return waited
+            if max_wait is not None and waited + delay > max_wait:
+                self.waited += waited
+                raise WaitTooLong(delay)
             self.sleep(delay)
             waited += delay
 
     def pause(self, seconds):
-        """Makes every worker hold back requests to this portal for ``seconds`` (after HubSpot answered 429)."""
-        until = self.clock() + seconds
+        """
+        Makes every worker hold back requests to this portal for ``seconds`` (HubSpot's Retry-After after a 429),
+        at most ``MAX_PAUSE``. A pause already running for longer is kept.
+        """
+        seconds = min(max(float(seconds), 0.0), MAX_PAUSE)
+        # read before taking the time, so that a slow cache does not shorten the pause
+        running = (self.cache.get(self._pause_key) or 0) if self._cache_works() else 0
+        until = max(self.clock() + seconds, running)
         if self._cache_works():
-            self.cache.set(self._pause_key, until, timeout=int(seconds) + 1)
+            self.cache.set(self._pause_key, until, timeout=int(until - self.clock()) + 1)
         with _local_lock:
             _local_pauses[self.portal_id] = max(until, _local_pauses.get(self.portal_id, 0))
 

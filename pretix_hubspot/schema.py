@@ -192,7 +192,7 @@ def _fetch(connection, object_type, what, loader, fresh=False):
     if cached is not None:
         return cached
     try:
-        value = loader(HubSpotApi(connection))
+        value = loader(HubSpotApi.for_page(connection))
     except _FAILURES as e:
         # No token or response body goes to the log: only what failed and how.
         logger.warning("Could not load HubSpot %s for portal %s: %s %s", what, connection.portal_id,

@@ -21,6 +21,7 @@ from pretix.base.signals import (
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
+from .datasync_api import OrderSyncQueue
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
 from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
 
@@ -252,8 +253,6 @@ def retry_order_info(sender, order, request, **kwargs):
     pretix's "Data transfer to external systems" box says "Error. Retry n of m", not why. While an order waits for
     another attempt (or for a reconnect), this box gives the reason from the order's history.
     """
-    from pretix.base.models.datasync import OrderSyncQueue
-
     if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
         return ""
     row = OrderSyncQueue.objects.filter(order=order, sync_provider="hubspot", need_manual_retry__isnull=True).filter(

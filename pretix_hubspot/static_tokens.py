@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from . import conf, oauth
+from . import conf, connections, oauth
 from .models import HubSpotConnection
 
 logger = logging.getLogger(__name__)
@@ -184,6 +184,8 @@ def save_token(organizer, user, token: str) -> SaveResult:
     organizer.log_action("pretix_hubspot.static_token.saved", user=user, data={
         "portal_id": connection.portal_id, "replaced": not created,
     })
+    # Orders that waited for a working token (a rotated one) go out with the next run.
+    connections.release_waiting_orders(connection)
     return SaveResult(connection=connection, created=created)
 
 

@@ -10,6 +10,7 @@ order page's "Data transfer to external systems" box and the sync-problem pages 
 """
 import logging
 import re
+import time
 from collections import OrderedDict
 from datetime import timedelta
 from functools import cached_property
@@ -44,6 +45,11 @@ ORDERS_PER_CHUNK = 100
 # While the connection needs a reconnect, queued orders wait instead of failing. A reconnect releases them at once
 # (connections.release_waiting_orders); this is only how often a run looks again without one.
 RECONNECT_WAIT = timedelta(hours=6)
+# pretix's periodic task hands an order that has been in flight for 20 minutes to the next worker, as if this one had
+# died (pretix.base.services.datasync.periodic_reset_in_flight). Waits for HubSpot's request budget end well before:
+# what would wait longer goes back into the queue (HubSpotRateLimited), so no order is sent by two workers at once.
+PRETIX_IN_FLIGHT_TIMEOUT = timedelta(minutes=20)
+CHUNK_MAX_WAIT = PRETIX_IN_FLIGHT_TIMEOUT / 4
 LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
 
 
@@ -110,6 +116,8 @@ class HubSpotSync(OutboundSyncProvider):
         self._api = None
         self._property_definitions = {}
         self.processed = 0
+        # time.time() after which no wait for HubSpot's request budget may end (set per chunk, and by the preview)
+        self.wait_until = None
 
     @cached_property
     def timezone(self):
@@ -163,6 +171,7 @@ class HubSpotSync(OutboundSyncProvider):
     def api(self):
         if self._api is None:
             self._api = HubSpotApi(self.connection())
+        self._api.wait_until = self.wait_until
         return self._api
 
     def property_definitions(self, object_type):
@@ -194,6 +203,7 @@ class HubSpotSync(OutboundSyncProvider):
             claimed = self._claim(chunk)
             if not claimed:
                 continue
+            self.wait_until = time.time() + CHUNK_MAX_WAIT.total_seconds()
             self.processed += len(claimed)
             try:
                 outcomes = self.sync_orders([sq.order for sq in claimed])
@@ -451,14 +461,15 @@ class HubSpotSync(OutboundSyncProvider):
         return objects
 
     def _build_object(self, mapping, order, position, inputs, definitions, previous):
-        id_raw = self.get_field_value(inputs, {"pretix_field": mapping.pretix_id_field})
-        id_value, _cut = to_hubspot(id_raw, definitions.get(mapping.external_id_field), self.timezone)
+        id_row = {"pretix_field": mapping.pretix_id_field, "external_field": mapping.external_id_field}
+        id_value, _cut = self._hubspot_value(mapping, order, inputs, id_row, definitions)
         if not id_value:
             return None
         values = [(mapping.external_id_field, id_value, MODE_OVERWRITE)]
         truncated = []
-        for field, raw, mode in self.get_properties(inputs, mapping.property_mappings):
-            text, cut = to_hubspot(raw, definitions.get(field), self.timezone)
+        for row in mapping.property_mappings:
+            field, mode = row["external_field"], row["overwrite"]
+            text, cut = self._hubspot_value(mapping, order, inputs, row, definitions)
             if cut:
                 truncated.append(field)
                 logger.info("Order %s: value for HubSpot property %s cut to HubSpot's limit", order.code, field)
@@ -470,6 +481,32 @@ class HubSpotSync(OutboundSyncProvider):
                          previous.get((order.pk, position.pk if position else None, mapping.id)))
         obj.truncated = truncated
         return obj
+
+    def _hubspot_value(self, mapping, order, inputs, row, definitions):
+        """
+        The text HubSpot gets for one row, as ``(text, truncated)``. Whatever goes wrong while pretix computes the
+        value or it is converted (odd data, e.g. a number answer with more digits than arithmetic handles, or a
+        stored value mapping that is no longer valid) becomes this order's error, naming the mapping and field:
+        the other orders of the chunk are not held up by it.
+        """
+        field = row["external_field"]
+        try:
+            raw = self.get_field_value(inputs, row)
+            return to_hubspot(raw, definitions.get(field), self.timezone)
+        except BaseSyncError:
+            raise
+        except Exception as e:
+            logger.exception("Order %s: could not prepare the value of %s for HubSpot property %s", order.code,
+                             row["pretix_field"], field)
+            data_field = self.data_fields.get(row["pretix_field"])
+            label = definitions.get(field, {}).get("label")
+            with language(self.event.settings.locale):
+                reason = _("pretix could not work out the value of “{field}” ({error}). Please check this order's "
+                           "data and the mapping, then retry the order.").format(
+                    field=data_field.label if data_field else row["pretix_field"], error=type(e).__name__)
+            message = self._message(order, mapping, "{} ({})".format(label, field) if label and label != field
+                                    else field, reason)
+            raise UnrecoverableSyncError([message], "{}: {!r}".format(message, e))
 
     def plan_mapping(self, mapping, objects):
         """

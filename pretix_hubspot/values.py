@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 65536
 MULTI_VALUE_SEPARATOR = ";"
+# "1E+400000" is a valid decimal, but written out it would be 400,000 digits.
+MAX_NUMBER_EXPONENT = 1000
 TRUE_WORDS = {"true", "yes", "1", "on", "y"}
 FALSE_WORDS = {"false", "no", "0", "off", "n", ""}
 
@@ -61,9 +63,14 @@ def _format_number(text):
         number = Decimal(text)
     except InvalidOperation:
         return text
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return str(number.normalize())
+    if not number.is_finite() or abs(number.adjusted()) > MAX_NUMBER_EXPONENT:
+        return text  # not a number HubSpot can hold: sent as it is, so HubSpot's refusal names it
+    # Formatted, not computed: pretix does not limit the digits of a number answer, while decimal arithmetic rounds
+    # at 28 digits (or raises). "f" also avoids exponents, which HubSpot rejects in number properties.
+    digits = format(number, "f")
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits
 
 
 def to_hubspot(value, prop=None, tz=None):

@@ -204,7 +204,7 @@ def test_event_connects_without_consent_and_a_sync_runs(admin_client, organizer,
     assert static_only.request_count(path_prefix="/oauth/v1/") == 0
 
 
-def test_rotated_token_is_a_clear_configuration_error_without_refresh(admin_client, organizer, event, item, token,
+def test_rotated_token_is_a_clear_message_without_refresh_and_orders_wait_for_the_new_one(admin_client, organizer, event, item, token,
                                                                       static_only, monkeypatch):
     fast_client(monkeypatch)
     add_identifier_properties(static_only)
@@ -219,12 +219,12 @@ def test_rotated_token_is_a_clear_configuration_error_without_refresh(admin_clie
     enqueue(order)
     run_queue()
 
+    # The order waits for a working token instead of failing (as for an OAuth connection that needs a reconnect).
     [row] = queue_rows(order)
-    assert row.need_manual_retry == "config"
-    failed = [d for a, d in log_actions(order) if a.startswith("pretix.event.order.data_sync.failed")]
-    message = " ".join(failed[-1]["error"])
-    assert "revoked or rotated" in message and "enter the app's current access token" in message
-    assert token not in failed[-1]["full_message"]
+    assert row.need_manual_retry is None and row.failed_attempts == 0
+    actions = log_actions(order)
+    assert "pretix_hubspot.sync.waiting_for_reconnect" in [a for a, d in actions]
+    assert token not in str(actions)
     assert static_only.request_count(path_prefix="/oauth/2026-03/token") == 0
     assert static_connection(organizer).needs_reconnect
     page = admin_client.get(hubspot_settings_url(event)).content.decode()
@@ -235,10 +235,6 @@ def test_rotated_token_is_a_clear_configuration_error_without_refresh(admin_clie
     # Entering the new token lets the waiting order through.
     enter_token(admin_client, organizer, new_token)
     assert not static_connection(organizer).needs_reconnect
-    with scopes_disabled():
-        row.need_manual_retry = None
-        row.not_before = now()
-        row.save()
     run_queue()
     assert queue_rows(order) == []
     assert records_by(static_only, "contacts", "email", "rotated@example.org")

@@ -209,7 +209,7 @@ def test_record_id_is_remembered_when_the_association_fails(sync_event, order, h
             deals.external_id_field = "dealname"
             deals.property_mappings = [prop("order_total", "amount")]
             deals.save()
-    hubspot.error_rate(503, 1.0, path_prefix="/crm/v4/associations")
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/associations/2026-09")
     enqueue(order)
     run_queue()
 
@@ -220,7 +220,7 @@ def test_record_id_is_remembered_when_the_association_fails(sync_event, order, h
     assert deal_result.sync_info["object_id"] == deal["id"]  # remembered although the order failed
     assert deal_result.sync_info["associated_contacts"] == []
 
-    hubspot.error_rate(503, 0, path_prefix="/crm/v4/associations")  # HubSpot works again
+    hubspot.error_rate(503, 0, path_prefix="/crm/associations/2026-09")  # HubSpot works again
     _due_again(order)
     run_queue()
 
@@ -233,7 +233,7 @@ def test_record_id_is_remembered_when_the_association_fails(sync_event, order, h
 
 def test_reason_of_a_temporary_failure_is_shown_on_the_order_page(sync_event, order, hubspot, admin_client):
     contacts_mapping(sync_event)
-    hubspot.error_rate(503, 1.0, path_prefix="/crm/v3/objects/contacts/batch")
+    hubspot.error_rate(503, 1.0, path_prefix="/crm/objects/2026-09/contacts/batch")
     enqueue(order)
     run_queue()
 
@@ -249,7 +249,7 @@ def test_reason_of_a_temporary_failure_is_shown_on_the_order_page(sync_event, or
     assert "HubSpot: why the transfer is being retried" in html
     assert html.count("HubSpot is temporarily unavailable (HTTP 503)") >= 2
 
-    hubspot.error_rate(503, 0, path_prefix="/crm/v3/objects/contacts/batch")
+    hubspot.error_rate(503, 0, path_prefix="/crm/objects/2026-09/contacts/batch")
     _due_again(order)
     run_queue()
     assert queue_rows(order) == []

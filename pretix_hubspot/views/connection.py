@@ -345,7 +345,7 @@ def oauth_return(request, *args, **kwargs):
             return redirect(settings_url(event))
 
         try:
-            consent = _collect_consent(request.GET["code"], pending.code_verifier)
+            consent = _collect_consent(request.GET["code"], oauth.Secret(pending.code_verifier))
         except oauth.GrantRejected:
             messages.error(request, _("HubSpot did not accept the authorization (it may have expired or been used "
                                       "already). Please request access again."))
@@ -366,7 +366,7 @@ def oauth_return(request, *args, **kwargs):
     return redirect(settings_url(event))
 
 
-def _collect_consent(code: str, code_verifier: str) -> connections.Consent:
+def _collect_consent(code: str, code_verifier: oauth.Secret) -> connections.Consent:
     tokens = oauth.exchange_code(code, code_verifier)
     return connections.Consent(
         tokens=tokens,

@@ -8,6 +8,8 @@
   JSON file, so the test process publishes tasks to the very queues the worker reads.
 * ``PRETIX_HUBSPOT_TEST_PARENT_PID=<pid>``: the worker shuts down when that process (the test run) is gone, even if
   it was killed before it could stop the worker.
+* ``PRETIX_HUBSPOT_TEST_RETRY_SECONDS=<int>``: an order with a temporary error is retried after that many seconds
+  instead of 5, 15, 45 … minutes, so that a soak run (tools/soak.py) sees the retries within minutes.
 """
 import json
 import os
@@ -36,6 +38,15 @@ def apply_task_knobs():
         value = os.environ.get("PRETIX_HUBSPOT_TEST_" + name)
         if value is not None:
             setattr(tasks, name, int(value))
+    retry_seconds = os.environ.get("PRETIX_HUBSPOT_TEST_RETRY_SECONDS")
+    if retry_seconds is not None:
+        from datetime import timedelta
+
+        from django.utils.timezone import now
+
+        from pretix_hubspot.sync import HubSpotSync
+
+        HubSpotSync.next_retry_date = lambda self, sq: now() + timedelta(seconds=int(retry_seconds))
 
 
 def write_publisher_config(path):

@@ -6,6 +6,8 @@ pretix's own ``PRETIX_<SECTION>_<OPTION>`` environment variables, set by the tes
 computes the broker options (queues, Redis priority steps) exactly as it does for an installation with
 ``[celery] broker=redis://…``.
 """
+import os
+
 from pretix.testutils.settings import *  # NOQA
 from pretix.testutils.settings import config
 
@@ -15,3 +17,9 @@ CELERY_ALWAYS_EAGER = False
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = config.get("celery", "broker")
 CELERY_RESULT_BACKEND = config.get("celery", "backend")
+
+# A shared cache, as pretix has with [redis] (the tests' dummy cache cannot count): the soak test's workers share one
+# HubSpot request budget through it (tools/soak.py).
+if os.environ.get("PRETIX_HUBSPOT_TEST_CACHE"):
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache",
+                          "LOCATION": os.environ["PRETIX_HUBSPOT_TEST_CACHE"]}}

@@ -42,11 +42,13 @@ class SandboxApp:
         if sandbox.latency:
             time.sleep(sandbox.latency)
 
-        failure = sandbox._take_failure(request.method, request.path)
+        rule = sandbox._take_failure(request.method, request.path)
+        failure = rule and rule["kind"]
+        entry["injected"] = failure
         if failure in (500, 502, 503):
             response = self._failure_response(failure, correlation_id)
         elif failure == 429:
-            response = self._injected_rate_limit(correlation_id)
+            response = self._injected_rate_limit(correlation_id, rule.get("retry_after", 1))
         elif failure == "timeout":
             # Hold the request like an overloaded HubSpot would, but boundedly, and let reset()/stop() cut it short.
             sandbox._release.wait(sandbox.timeout_seconds)
@@ -54,6 +56,9 @@ class SandboxApp:
         else:
             response = self._dispatch(request, environ, correlation_id, entry)
 
+        malformation = sandbox._take_malformation(request.path) if failure is None else None
+        if malformation is not None:
+            response = self._malformed(response, malformation)
         response.headers["X-HubSpot-Correlation-Id"] = correlation_id
         entry["status"] = response.status_code
         if failure == "lost_response":
@@ -91,6 +96,19 @@ class SandboxApp:
             self.sandbox.request_log.append(entry)
         return entry
 
+    @staticmethod
+    def _malformed(response, rule):
+        if rule["body"] is not None:
+            return Response(rule["body"], status=response.status_code, content_type="text/html")
+        body = json.loads(response.get_data(as_text=True) or "{}")
+        for key, value in rule["changes"].items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return Response(json.dumps(body), status=response.status_code, headers=headers)
+
     def _failure_response(self, status, correlation_id):
         if status == 502:
             # Gateways answer with HTML, not with HubSpot's JSON: clients must not assume a JSON error body.
@@ -101,10 +119,10 @@ class SandboxApp:
                                       "correlationId": correlation_id, "category": "INTERNAL_ERROR"
                                       if status == 500 else "SERVICE_UNAVAILABLE"})
 
-    def _injected_rate_limit(self, correlation_id):
+    def _injected_rate_limit(self, correlation_id, retry_after=1):
         sandbox = self.sandbox
         headers = {
-            "Retry-After": "1",
+            "Retry-After": str(retry_after),
             "X-HubSpot-RateLimit-Max": str(sandbox.rate_limit),
             "X-HubSpot-RateLimit-Remaining": "0",
             "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(sandbox.rate_interval * 1000)),

@@ -103,6 +103,7 @@ class HubSpotSandbox:
             self.refuse_legacy_paths = False
             self._fail_next = []
             self._error_rates = []
+            self._malform_next = []
             self._rng = random.Random(self.seed)
 
     # --- accounts and tokens --------------------------------------------------------------------------------------
@@ -237,24 +238,54 @@ class HubSpotSandbox:
             self._portal(portal_id).user_can_edit_associations = False
 
     # --- failure and load knobs -----------------------------------------------------------------------------------
-    def fail_next(self, count, kind, path_prefix=None, method=None):
-        """The next ``count`` matching requests fail with ``kind`` (500/502/503/429/"timeout"/"lost_response")."""
+    def fail_next(self, count, kind, path_prefix=None, method=None, retry_after=1):
+        """
+        The next ``count`` matching requests fail with ``kind`` (500/502/503/429/"timeout"/"lost_response"); a 429
+        says ``Retry-After: retry_after`` (seconds, as HubSpot sends it).
+        """
         if kind not in FAILURE_KINDS:
             raise ValueError(f"kind must be one of {FAILURE_KINDS}")
         with self.lock:
             self._fail_next.append({"count": count, "kind": kind, "path_prefix": path_prefix,
-                                    "method": method.upper() if method else None})
+                                    "method": method.upper() if method else None, "retry_after": retry_after})
 
-    def error_rate(self, kind, rate, path_prefix=None):
+    def error_rate(self, kind, rate, path_prefix=None, retry_after=1):
         """A share ``rate`` (0…1) of matching requests fails with ``kind``, drawn from a seeded RNG; 0 turns it off."""
         if kind not in FAILURE_KINDS:
             raise ValueError(f"kind must be one of {FAILURE_KINDS}")
         with self.lock:
             self._error_rates = [r for r in self._error_rates if (r["kind"], r["path_prefix"]) != (kind, path_prefix)]
             if rate > 0:
-                self._error_rates.append({"kind": kind, "rate": float(rate), "path_prefix": path_prefix})
+                self._error_rates.append({"kind": kind, "rate": float(rate), "path_prefix": path_prefix,
+                                          "retry_after": retry_after})
+
+    def malform_next(self, count, path_prefix, changes=None, body=None):
+        """
+        The next ``count`` matching requests are handled as usual (the write is applied, tokens are issued), but the
+        answer is garbled on its way back: ``changes`` overrides fields of the JSON answer (a value ``None`` drops
+        the field), or ``body`` replaces the whole answer with that text (e.g. a proxy's HTML page).
+        """
+        with self.lock:
+            self._malform_next.append({"count": count, "path_prefix": path_prefix, "changes": changes or {},
+                                       "body": body})
+
+    def _take_malformation(self, path):
+        with self.lock:
+            for rule in self._malform_next:
+                if rule["count"] > 0 and path.startswith(rule["path_prefix"]):
+                    rule["count"] -= 1
+                    return rule
+        return None
+
+    def reset_failures(self):
+        """No more injected failures: every ``fail_next`` and ``error_rate`` rule is dropped."""
+        with self.lock:
+            self._fail_next = []
+            self._error_rates = []
+            self._malform_next = []
 
     def _take_failure(self, method, path):
+        """The failure rule the request meets (``{"kind", "retry_after", …}``), or None."""
         with self.lock:
             for rule in self._fail_next:
                 if rule["count"] <= 0:
@@ -264,12 +295,12 @@ class HubSpotSandbox:
                 if rule["method"] and rule["method"] != method:
                     continue
                 rule["count"] -= 1
-                return rule["kind"]
+                return rule
             for rule in self._error_rates:
                 if rule["path_prefix"] and not path.startswith(rule["path_prefix"]):
                     continue
                 if self._rng.random() < rule["rate"]:
-                    return rule["kind"]
+                    return rule
         return None
 
     # --- inspection -----------------------------------------------------------------------------------------------
