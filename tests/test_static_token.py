@@ -204,8 +204,8 @@ def test_event_connects_without_consent_and_a_sync_runs(admin_client, organizer,
     assert static_only.request_count(path_prefix="/oauth/v1/") == 0
 
 
-def test_rotated_token_is_a_clear_message_without_refresh_and_orders_wait_for_the_new_one(admin_client, organizer, event, item, token,
-                                                                      static_only, monkeypatch):
+def test_rotated_token_is_a_clear_message_and_orders_wait_for_the_new_one(admin_client, organizer, event, item, token,
+                                                                          static_only, monkeypatch):
     fast_client(monkeypatch)
     add_identifier_properties(static_only)
     enter_token(admin_client, organizer, token)
