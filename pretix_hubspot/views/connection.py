@@ -28,6 +28,7 @@ from pretix.helpers.security import (
 from .. import conf, connections, event_options, identifier_property, oauth, oauth_state, schema, scope_descriptions
 from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
+from .organizer import event_page_context
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })
         # Connections by access token (the organizer's HubSpot page)
-        from .organizer import event_page_context
-        ctx.update(event_page_context(self.request, ctx))
+        ctx.update(event_page_context(self.request))
         return ctx
 
     def identifier_properties(self, connection):
@@ -123,9 +123,13 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         """The organizer's other working connections, offered only to those who may hand them to an event."""
         if not may_use_organizer_connections(self.request, self.request.organizer):
             return HubSpotConnection.objects.none()
-        return HubSpotConnection.objects.filter(
+        connections = HubSpotConnection.objects.filter(
             organizer=self.request.organizer, needs_reconnect=False,
         ).exclude(pk=getattr(current, "pk", None)).order_by("portal_id")
+        if not conf.static_tokens_allowed():
+            # The administrator switched connecting by access token off.
+            connections = connections.exclude(auth_type=HubSpotConnection.AUTH_STATIC)
+        return connections
 
 
 class EventActionView(EventPermissionRequiredMixin, View):

@@ -21,21 +21,15 @@ def organizer_settings_url(organizer) -> str:
     return reverse("plugins:pretix_hubspot:organizer.settings", kwargs={"organizer": organizer.slug})
 
 
-def event_page_context(request, ctx) -> dict:
+def event_page_context(request) -> dict:
     """
-    What the event's HubSpot page needs about connections by access token: they are offered for reuse like any
-    connection of the organizer, but not while the server has them switched off; and a link to this page for users
-    who may enter a token.
+    What the event's HubSpot page needs about connections by access token: whether the server allows them, and a
+    link to this page for users who may enter a token.
     """
-    allowed = conf.static_tokens_allowed()
-    reusable = ctx.get("reusable_connections") or []
-    if not allowed:
-        reusable = [c for c in reusable if not c.is_static]
     may_enter = request.user.has_organizer_permission(request.organizer, ORGANIZER_SETTINGS_PERMISSION,
                                                       request=request)
     return {
-        "reusable_connections": reusable,
-        "static_tokens_allowed": allowed,
+        "static_tokens_allowed": conf.static_tokens_allowed(),
         "organizer_hubspot_url": organizer_settings_url(request.organizer) if may_enter else "",
     }
 
