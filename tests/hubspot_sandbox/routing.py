@@ -29,6 +29,7 @@ DATED_PREFIXES = (
     ("/crm/v3/pipelines/", "/crm/pipelines/"),
     ("/crm/v4/associations/", "/crm/associations/"),
     ("/account-info/v3/", "/account-info/"),
+    ("/marketing/v3/marketing-events/", "/marketing/marketing-events/"),
 )
 LEGACY_PATH_RE = re.compile(r"/v\d+/")
 

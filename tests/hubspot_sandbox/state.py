@@ -60,6 +60,10 @@ class Portal:
     # The account's own write rules, enforced from the 2026-09 API version on (account_rules)
     required_rules: list = field(default_factory=list)
     user_can_edit_associations: bool = True
+    # Marketing events: (externalAccountId, externalEventId) → event dict (marketing_events); False: the account has
+    # no access to them
+    marketing_events: dict = field(default_factory=dict)
+    marketing_events_available: bool = True
 
     @property
     def data_hosting_location(self):
