@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from pretix.base.logentrytypes import EventLogEntryType, NoOpShredderMixin, log_entry_types
 from pretix.base.models import OrderRefund
 from pretix.base.signals import (
-    event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
-    order_paid, order_placed, order_reactivated, register_global_settings,
+    checkin_annulled, checkin_created, event_copy_data, order_approved, order_canceled, order_changed, order_denied,
+    order_expired, order_modified, order_paid, order_placed, order_reactivated, periodic_task, register_global_settings,
 )
 from pretix.control.signals import nav_event_settings, order_info
 
@@ -166,3 +166,33 @@ def preview_order_info(sender, order, request, **kwargs):
         return ""
     return render_to_string("pretix_hubspot/preview_order_info.html", {"preview_url": preview_url(sender, order)},
                             request=request)
+
+
+# --- Marketing event: check-ins as attendance, settings log entries --------------------------------------------------
+
+
+@receiver(checkin_created, dispatch_uid="pretix_hubspot_marketing_event_checkin")
+def marketing_event_checkin(sender, checkin, **kwargs):
+    from .checkins import record_checkin
+    record_checkin(sender, checkin)
+
+
+@receiver(checkin_annulled, dispatch_uid="pretix_hubspot_marketing_event_checkin_annulled")
+def marketing_event_checkin_annulled(sender, checkin, **kwargs):
+    from .checkins import forget_checkin
+    forget_checkin(sender, checkin)
+
+
+@receiver(periodic_task, dispatch_uid="pretix_hubspot_marketing_event_attendance")
+def marketing_event_send_attendance(sender, **kwargs):
+    # The safety net: check-ins whose scheduled run was lost, or that HubSpot refused last time.
+    from .checkins import send_attendance
+    send_attendance.apply_async()
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.marketing_event.changed": _("The HubSpot marketing event settings have been changed."),
+})
+class HubSpotMarketingEventLogEntryType(NoOpShredderMixin, EventLogEntryType):
+    # The data holds the organizer's choices and check-in list ids: nothing personal.
+    pass

@@ -7,6 +7,7 @@ orders), never as a side effect of someone touching them.
 """
 from django_scopes import scopes_disabled
 
+from . import marketing_events
 from .models import EventConnection
 
 
@@ -18,7 +19,7 @@ def queue_order(order, triggered_by):
         connected_at = EventConnection.objects.filter(event_id=event.pk).values_list("connected_at", flat=True).first()
     if connected_at is None or order.datetime < connected_at:
         return None
-    if not event.hubspot_object_mappings.exists():
+    if not event.hubspot_object_mappings.exists() and not marketing_events.enabled(event):
         return None
     queue_item, created = HubSpotSync.enqueue_order(order, triggered_by)
     return queue_item

@@ -39,3 +39,13 @@ from .views import preview as preview_views  # noqa: E402
 urlpatterns += [
     path(EVENT_PREFIX + "preview/", preview_views.PreviewView.as_view(), name="preview"),
 ]
+
+# The "Marketing event" section
+from .views import marketing_event as marketing_event_views  # noqa: E402
+
+urlpatterns += [
+    path(EVENT_PREFIX + "marketing-event/", marketing_event_views.MarketingEventSettingsView.as_view(),
+         name="marketing_event"),
+    path(EVENT_PREFIX + "marketing-event/past-checkins/", marketing_event_views.PastCheckinsView.as_view(),
+         name="marketing_event.past_checkins"),
+]
