@@ -166,3 +166,24 @@ def test_account_without_marketing_events_gets_a_clear_message(sync_event, item,
     assert row.need_manual_retry == "config"
     with scopes_disabled():
         assert "plan that includes them" in MarketingEventSettings(sync_event).problem
+
+
+def test_a_cancelled_ticket_and_a_full_refund_cancel_their_participants(sync_event, item, hubspot):
+    from pretix.base.models import OrderRefund
+
+    switch_on(sync_event)
+    with scopes_disabled():
+        order = make_order(sync_event, item, code="ABC12", email="jane@example.org",
+                           attendees=[("Jane Doe", "jane@example.org"), ("John Smith", "john@example.org")])
+    sync(order)
+    with scopes_disabled():
+        position = order.positions.get(positionid=2)
+        position.canceled = True
+        position.save()
+    sync(order)
+    assert participants(hubspot) == {"jane@example.org": "REGISTERED", "john@example.org": "CANCELLED"}
+    with scopes_disabled():
+        order.refunds.create(state=OrderRefund.REFUND_STATE_DONE, source=OrderRefund.REFUND_SOURCE_ADMIN,
+                             amount=order.total, provider="manual")
+    sync(order)
+    assert participants(hubspot) == {"jane@example.org": "CANCELLED", "john@example.org": "CANCELLED"}
