@@ -20,6 +20,7 @@ from tests.helpers import make_order
 from tests.helpers.browser import SCREENSHOTS
 from tests.helpers.sync import contacts_mapping
 
+
 def snapshot_of(locator, name):
     """A screenshot of one part of the page (the README shows the section and the box, not the whole page)."""
     if SCREENSHOTS:
@@ -55,10 +56,10 @@ def test_registration_attendance_and_cancellation_reach_the_marketing_event(
 
     # Two orders; pretix's periodic task transfers them with their registrations.
     with scopes_disabled():
-        came = make_order(event, item, code="CAME1", email="ada@example.org", attendees=[("Ada Lovelace",
-                                                                                          "ada@example.org")])
-        cancelled = make_order(event, item, code="GONE1", email="alan@example.org", attendees=[("Alan Turing",
-                                                                                                 "alan@example.org")])
+        came = make_order(event, item, code="CAME1", email="ada@example.org",
+                          attendees=[("Ada Lovelace", "ada@example.org")])
+        cancelled = make_order(event, item, code="GONE1", email="alan@example.org",
+                               attendees=[("Alan Turing", "alan@example.org")])
         for order in (came, cancelled):
             order_placed.send(event, order=order)
     call_command("runperiodic", tasks=PERIODIC)
