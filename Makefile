@@ -75,3 +75,9 @@ demo: venv localecompile
 .PHONY: benchmark
 benchmark: venv localecompile
 	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python tools/benchmark.py
+
+# Marketing event benchmark: 1,000 paid orders with attendees, registrations and check-ins, requests per participant;
+# with DB=postgres also the delay between a check-in and its attendance with a Celery worker.
+.PHONY: benchmark-marketing-events
+benchmark-marketing-events: venv localecompile
+	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python tools/benchmark_marketing_events.py

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
+from django.db.models import Sum
 from django.utils.timezone import now
 from django.utils.translation import gettext as _, gettext_lazy
 from hubspot.marketing.events import (
@@ -327,20 +328,20 @@ def epoch_ms(dt):
 
 # --- registrations and cancellations with the order's sync run ------------------------------------------------------
 
-def _fully_refunded(order):
-    if order.total <= 0:
-        return False
-    refunded = sum(r.amount for r in order.refunds.all() if r.state == OrderRefund.REFUND_STATE_DONE)
-    return refunded >= order.total
+def refunded_amounts(order_ids):
+    """Order id → sum of its completed refunds, for the orders that have any (one query for a whole run)."""
+    rows = (OrderRefund.objects.filter(order_id__in=order_ids, state=OrderRefund.REFUND_STATE_DONE)
+            .values("order_id").annotate(total=Sum("amount")))
+    return {r["order_id"]: r["total"] for r in rows}
 
 
-def desired_participants(order, settings):
+def desired_participants(order, settings, refunded=None):
     """
     ``{subevent or None: OrderedDict(email → (state, position, when))}``: what HubSpot should know about the order's
     participants. Positions without an attendee e-mail fall back to the buyer; each e-mail counts once per date.
     """
     if order.status in (Order.STATUS_CANCELED, Order.STATUS_EXPIRED) or (
-            order.status == Order.STATUS_PAID and _fully_refunded(order)):
+            order.status == Order.STATUS_PAID and order.total > 0 and (refunded or 0) >= order.total):
         order_state = CANCEL
     elif order.status == Order.STATUS_PAID or (
             order.status == Order.STATUS_PENDING and settings.register_on == REGISTER_ON_PLACED):
@@ -389,13 +390,14 @@ class OrderStep:
                                                 sync_provider=self.provider.identifier, mapping_id=MAPPING_ID):
             previous[(r.order_id, r.id_value)] = r
 
+        refunded = refunded_amounts([o.order.pk for o in outcomes])
         # (order outcome, link, {email: {"state", "contact_id"}}) per order and date, and the changes to send
         plans = []
         changes = OrderedDict()  # (link external id, state) → [(plan index, email, contact id, email, ms, props)]
         for outcome in outcomes:
             order = outcome.order
             contact_ids = self._contact_ids(outcome)
-            wanted = desired_participants(order, self.settings)
+            wanted = desired_participants(order, self.settings, refunded.get(order.pk))
             dates = OrderedDict((external_event_id(self.event, se), se) for se in wanted)
             for (order_id, ext_id), result in previous.items():
                 if order_id == order.pk and ext_id not in dates:
