@@ -14,14 +14,15 @@ event) where known, else by e-mail, which finds or creates the contact. The chec
 """
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Checkin, Event
 from pretix.base.models.datasync import OrderSyncResult
 from pretix.celery_app import app
+from pretix.helpers import OF_SELF
 
 from .client import HubSpotError, HubSpotRejected
 from .marketing_events import (
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 BATCH_DELAY = 5
 # Rows per event and run; the next run takes the rest.
 RUN_LIMIT = 5000
-LOCK_SECONDS = 300
 
 
 def counts(event, checkin):
@@ -63,7 +63,7 @@ def record_checkin(event, checkin):
                                                  checked_in_at=checkin.datetime)
         except IntegrityError:
             return  # the same ticket scanned twice at once
-    schedule_sending()
+        schedule_sending(event)
 
 
 def forget_checkin(event, checkin):
@@ -97,10 +97,19 @@ def queue_past_checkins(event):
     return len(first)
 
 
-def schedule_sending():
-    # One scheduled run per batch window, however many check-ins arrive in it.
-    if cache.add("pretix_hubspot:attendance:scheduled", 1, timeout=BATCH_DELAY):
-        transaction.on_commit(lambda: send_attendance.apply_async(countdown=BATCH_DELAY))
+def schedule_sending(event=None):
+    """
+    Runs ``send_attendance`` in ``BATCH_DELAY`` seconds. Of the check-ins of one event, only the first of a batch
+    window schedules a run; the others ride along with it (the database decides, so this holds across processes).
+    """
+    from .models import PendingAttendance
+
+    if event is not None:
+        window = PendingAttendance.objects.filter(event=event, sent__isnull=True,
+                                                  created__gte=now() - timedelta(seconds=BATCH_DELAY))
+        if window.count() > 1:
+            return
+    transaction.on_commit(lambda: send_attendance.apply_async(countdown=BATCH_DELAY))
 
 
 @app.task()
@@ -123,12 +132,12 @@ def send_event_attendance(event):
 
     if not MarketingEventSettings(event).enabled:
         return 0, 0
-    lock = "pretix_hubspot:attendance:event:{}".format(event.pk)
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return 0, 0  # another worker is sending this event's check-ins
-    try:
+    # The rows stay locked while they are sent: another worker running at the same time skips them instead of
+    # sending them a second time.
+    with transaction.atomic():
         rows = list(
             PendingAttendance.objects.filter(event=event, sent__isnull=True)
+            .select_for_update(skip_locked=True, of=OF_SELF)
             .select_related("position", "position__order", "position__subevent")
             .order_by("checked_in_at")[:RUN_LIMIT]
         )
@@ -141,8 +150,6 @@ def send_event_attendance(event):
             _failed(rows, e)
             return 0, len(rows)
         return _send(event, writer, rows)
-    finally:
-        cache.delete(lock)
 
 
 def _participant_email(event, position):

@@ -131,3 +131,16 @@ def test_earlier_checkins_can_be_sent_from_the_settings_page(sync_event, item, h
     assert "1 check-ins are queued for HubSpot as attendance." in page.content.decode()
     assert send(sync_event) == (1, 0)
     assert participants(hubspot) == {"jane@example.org": "ATTENDED"}
+
+
+def test_a_burst_of_checkins_schedules_one_run(sync_event, item, hubspot, django_capture_on_commit_callbacks):
+    switch_on(sync_event)
+    with scopes_disabled():
+        clist = sync_event.checkin_lists.create(name="Main entrance")
+        orders = [make_order(sync_event, item, code=f"ORD{i:02d}", email=f"p{i}@example.org",
+                             attendees=[(f"P Number{i}", f"p{i}@example.org")]) for i in range(5)]
+    with django_capture_on_commit_callbacks() as scheduled:
+        for order in orders:
+            scan(order, clist)
+    runs = [c for c in scheduled if "send_attendance" in getattr(c, "__qualname__", "") + repr(c.__code__.co_names)]
+    assert len(runs) == 1

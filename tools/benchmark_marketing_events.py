@@ -62,13 +62,20 @@ def setup_event(event, hubspot, with_mapping):
 
 
 def place_orders(event, item, count, prefix="M"):
+    from django.db import transaction
     from django_scopes import scopes_disabled
 
     from tests.helpers import make_order
 
+    orders = []
     with scopes_disabled():
-        return [make_order(event, item, code=f"{prefix}{i:05d}", email=f"buyer{i}@example.org",
-                           attendees=[(f"Guest Number{i}", f"guest{i}@example.org")]) for i in range(count)]
+        for i in range(count):
+            with transaction.atomic():  # as pretix writes orders: with their transactions, in one database transaction
+                order = make_order(event, item, code=f"{prefix}{i:05d}", email=f"buyer{i}@example.org",
+                                   attendees=[(f"Guest Number{i}", f"guest{i}@example.org")])
+                order.create_transactions()
+                orders.append(order)
+    return orders
 
 
 def marketing_requests(sandbox, since):
