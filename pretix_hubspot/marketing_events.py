@@ -221,6 +221,7 @@ class MarketingEventWriter:
         self.connection = connection
         self.settings = MarketingEventSettings(event)
         self._links = {}
+        self._failures = {}
 
     @property
     def events_api(self):
@@ -233,6 +234,9 @@ class MarketingEventWriter:
         key = subevent.pk if subevent is not None else None
         if key in self._links:
             return self._links[key]
+        if key in self._failures:
+            # Every order of the run needs the same event: one refusal (or outage) is enough to know.
+            raise self._failures[key]
         payload = event_payload(self.event, subevent)
         link, _created = MarketingEventLink.objects.get_or_create(
             event=self.event, external_event_id=payload["external_event_id"], defaults={"subevent": subevent})
@@ -242,9 +246,8 @@ class MarketingEventWriter:
                 answer = self.api.call(self.events_api.basic_api.upsert, payload["external_event_id"],
                                        MarketingEventCreateRequestParams(**payload))
             except HubSpotError as e:
-                error = translate_error(e)
-                if isinstance(error, HubSpotConfigError):
-                    self.settings.set_problem(str(error.messages[0]))
+                error = self._fail(e)
+                self._failures[key] = error
                 raise error from None
             link.object_id = str(_get(answer, "object_id") or _get(answer, "id") or link.object_id)
             link.payload_hash = digest
@@ -391,9 +394,9 @@ class OrderStep:
             previous[(r.order_id, r.id_value)] = r
 
         refunded = refunded_amounts([o.order.pk for o in outcomes])
-        # (order outcome, link, {email: {"state", "contact_id"}}) per order and date, and the changes to send
+        # per order and date: (order outcome, link, participants sent before, previous result)
         plans = []
-        changes = OrderedDict()  # (link external id, state) → [(plan index, email, contact id, email, ms, props)]
+        changes = OrderedDict()  # state → [(plan index, email, position, link, contact id)]
         for outcome in outcomes:
             order = outcome.order
             contact_ids = self._contact_ids(outcome)

@@ -187,3 +187,22 @@ def test_a_cancelled_ticket_and_a_full_refund_cancel_their_participants(sync_eve
                              amount=order.total, provider="manual")
     sync(order)
     assert participants(hubspot) == {"jane@example.org": "CANCELLED", "john@example.org": "CANCELLED"}
+
+
+def test_while_hubspot_is_down_the_event_is_tried_once_per_run_not_once_per_order(sync_event, item, hubspot):
+    switch_on(sync_event)
+    with scopes_disabled():
+        orders = [make_order(sync_event, item, code=f"ORD{i:02d}", email=f"p{i}@example.org",
+                             attendees=[(f"P Number{i}", f"p{i}@example.org")]) for i in range(10)]
+    hubspot.error_rate(503, 1.0, path_prefix="/marketing/")
+    for order in orders:
+        enqueue(order)
+    run_queue()
+    # The first try and urllib3's three retries, once for the whole run.
+    assert hubspot.request_count(path_prefix="/marketing/") == 4
+    rows = OrderSyncQueue.objects.all()
+    assert len(rows) == 10 and all(r.failed_attempts == 1 and r.need_manual_retry is None for r in rows)
+    hubspot.error_rate(503, 0, path_prefix="/marketing/")
+    OrderSyncQueue.objects.update(not_before=now())
+    run_queue()
+    assert len(participants(hubspot)) == 10
