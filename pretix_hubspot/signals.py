@@ -190,6 +190,19 @@ def marketing_event_send_attendance(sender, **kwargs):
     send_attendance.apply_async()
 
 
+@receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_marketing_event_settings")
+def copy_marketing_event_settings(sender, other, checkin_list_map, **kwargs):
+    """pretix copied the settings already; the check-in lists must be the copy's, and a problem stays behind."""
+    from .marketing_events import MarketingEventSettings
+
+    copied = MarketingEventSettings(sender)
+    if not copied.enabled and not copied.checkin_list_ids:
+        return
+    copied.save(enabled=copied.enabled, participants=copied.participants, register_on=copied.register_on,
+                checkin_list_ids=[checkin_list_map[i].pk for i in copied.checkin_list_ids if i in checkin_list_map])
+    copied.set_problem("")
+
+
 @log_entry_types.new_from_dict({
     "pretix_hubspot.marketing_event.changed": _("The HubSpot marketing event settings have been changed."),
 })

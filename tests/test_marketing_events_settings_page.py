@@ -64,3 +64,23 @@ def test_only_users_who_may_change_settings_can_save(readonly_client, connected_
 
 def test_saving_takes_post_only(admin_client, connected_event):
     assert admin_client.get(hubspot_settings_url(connected_event, "marketing-event/")).status_code == 405
+
+
+def test_a_copied_event_keeps_the_choices_with_its_own_checkin_lists(connected_event, organizer):
+    from datetime import timedelta
+
+    from django.utils.timezone import now
+    from pretix.base.models import Event
+
+    with scopes_disabled():
+        clist = connected_event.checkin_lists.create(name="Main entrance")
+        settings = MarketingEventSettings(connected_event)
+        settings.save(enabled=True, participants="buyer", register_on="placed", checkin_list_ids=[clist.pk])
+        settings.set_problem("HubSpot does not let this account use marketing events (no access).")
+        copy = Event.objects.create(organizer=organizer, name="PyConf 2028", slug="pyconf28", currency="EUR",
+                                    date_from=now() + timedelta(days=400), plugins=connected_event.plugins)
+        copy.copy_data_from(connected_event)
+        copied = MarketingEventSettings(copy)
+        assert (copied.enabled, copied.participants, copied.register_on) == (True, "buyer", "placed")
+        assert copied.checkin_list_ids == [copy.checkin_lists.get(name="Main entrance").pk]
+        assert copied.problem == ""
