@@ -14,7 +14,7 @@ event) where known, else by e-mail, which finds or creates the contact. The chec
 """
 import logging
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 # Seconds a check-in waits for others to share its request.
 BATCH_DELAY = 5
+SEND_DUE_SETTING = "hubspot_marketing_event_send_due"
 # Rows per event and run; the next run takes the rest.
 RUN_LIMIT = 5000
 
@@ -99,16 +100,18 @@ def queue_past_checkins(event):
 
 def schedule_sending(event=None):
     """
-    Runs ``send_attendance`` in ``BATCH_DELAY`` seconds. Of the check-ins of one event, only the first of a batch
-    window schedules a run; the others ride along with it (the database decides, so this holds across processes).
+    Runs ``send_attendance`` in ``BATCH_DELAY`` seconds. For the check-ins of one event, a run is scheduled only when
+    none is due within the window (event setting ``hubspot_marketing_event_send_due``), so a stream of check-ins
+    gets one run every few seconds, across processes, and never waits for more than one window.
     """
-    from .models import PendingAttendance
-
     if event is not None:
-        window = PendingAttendance.objects.filter(event=event, sent__isnull=True,
-                                                  created__gte=now() - timedelta(seconds=BATCH_DELAY))
-        if window.count() > 1:
-            return
+        due = event.settings.get(SEND_DUE_SETTING, default="", as_type=str)
+        try:
+            if due and datetime.fromisoformat(due) > now():
+                return
+        except ValueError:
+            pass
+        event.settings.set(SEND_DUE_SETTING, (now() + timedelta(seconds=BATCH_DELAY)).isoformat())
     transaction.on_commit(lambda: send_attendance.apply_async(countdown=BATCH_DELAY))
 
 

@@ -142,5 +142,28 @@ def test_a_burst_of_checkins_schedules_one_run(sync_event, item, hubspot, django
     with django_capture_on_commit_callbacks() as scheduled:
         for order in orders:
             scan(order, clist)
-    runs = [c for c in scheduled if "send_attendance" in getattr(c, "__qualname__", "") + repr(c.__code__.co_names)]
+    runs = [c for c in scheduled if "send_attendance" in repr(c.__code__.co_names)]
     assert len(runs) == 1
+
+
+def test_a_stream_of_checkins_schedules_a_run_per_window(sync_event, item, hubspot, django_capture_on_commit_callbacks,
+                                                          monkeypatch):
+    from datetime import timedelta
+
+    from django.utils.timezone import now
+
+    switch_on(sync_event)
+    with scopes_disabled():
+        clist = sync_event.checkin_lists.create(name="Main entrance")
+        orders = [make_order(sync_event, item, code=f"ORD{i:02d}", email=f"p{i}@example.org",
+                             attendees=[(f"P Number{i}", f"p{i}@example.org")]) for i in range(4)]
+    later = now() + timedelta(seconds=checkins.BATCH_DELAY + 1)
+    with django_capture_on_commit_callbacks() as scheduled:
+        scan(orders[0], clist)
+        scan(orders[1], clist)
+        # the doors stay busy: the next window starts while the first check-ins still wait
+        monkeypatch.setattr(checkins, "now", lambda: later)
+        scan(orders[2], clist)
+        scan(orders[3], clist)
+    runs = [c for c in scheduled if "send_attendance" in repr(c.__code__.co_names)]
+    assert len(runs) == 2
