@@ -146,8 +146,8 @@ def test_a_burst_of_checkins_schedules_one_run(sync_event, item, hubspot, django
     assert len(runs) == 1
 
 
-def test_a_stream_of_checkins_schedules_a_run_per_window(sync_event, item, hubspot, django_capture_on_commit_callbacks,
-                                                          monkeypatch):
+def test_a_stream_of_checkins_schedules_a_run_per_window(sync_event, item, hubspot, monkeypatch,
+                                                         django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils.timezone import now
