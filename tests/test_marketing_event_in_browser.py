@@ -51,7 +51,7 @@ def test_registration_attendance_and_cancellation_reach_the_marketing_event(
     section.get_by_label("Each attendee with an e-mail address").check()
     section.get_by_label("When the order is paid").check()
     section.get_by_label("Main entrance").check()
-    section.get_by_role("button", name="Save").click()
+    section.get_by_role("button", name="Save marketing event settings").click()
     expect(page.locator(".alert-success")).to_contain_text("The marketing event is switched on.")
 
     # Two orders; pretix's periodic task transfers them with their registrations.
