@@ -206,3 +206,20 @@ def test_while_hubspot_is_down_the_event_is_tried_once_per_run_not_once_per_orde
     OrderSyncQueue.objects.update(not_before=now())
     run_queue()
     assert len(participants(hubspot)) == 10
+
+
+def test_a_cancelled_or_past_event_is_marked_so(sync_event, item, hubspot):
+    switch_on(sync_event)
+    with scopes_disabled():
+        first = make_order(sync_event, item, code="ABC12", email="a@example.org", attendees=[("A A", "a@example.org")])
+        second = make_order(sync_event, item, code="ABC13", email="b@example.org", attendees=[("B B", "b@example.org")])
+    sync(first)
+    assert (hubspot.marketing_events()[0]["eventCancelled"], hubspot.marketing_events()[0]["eventCompleted"]) == \
+        (False, False)
+    with scopes_disabled():
+        sync_event.log_action("pretix.event.canceled", data={})
+        sync_event.date_from = now() - timedelta(days=2)
+        sync_event.save()
+    sync(second)
+    [event] = hubspot.marketing_events()
+    assert (event["eventCancelled"], event["eventCompleted"]) == (True, True)
