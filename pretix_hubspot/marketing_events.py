@@ -222,6 +222,7 @@ class MarketingEventWriter:
         self.settings = MarketingEventSettings(event)
         self._links = {}
         self._failures = {}
+        self._cleared = False
 
     @property
     def events_api(self):
@@ -254,7 +255,7 @@ class MarketingEventWriter:
             link.name = payload["event_name"]
             link.sent = now()
             link.save()
-            self.settings.set_problem("")
+            self._succeeded()
         link.payload = payload
         self._links[key] = link
         return link
@@ -281,6 +282,7 @@ class MarketingEventWriter:
                 for key, *_rest in chunk:
                     out[key] = error
                 continue
+            self._succeeded()
             done = {str(_get(r, "vid")) for r in (_get(answer, "results") or [])}
             problem = _first_error(answer)
             for key, vid, *_rest in chunk:
@@ -298,11 +300,18 @@ class MarketingEventWriter:
                 for key, *_rest in chunk:
                     out[key] = error
                 continue
+            self._succeeded()
             done = {str(_get(r, "email") or "").lower(): str(_get(r, "vid")) for r in (_get(answer, "results") or [])}
             problem = _first_error(answer)
             for key, email, *_rest in chunk:
                 out[key] = done.get(email.lower()) or problem
         return out
+
+    def _succeeded(self):
+        # HubSpot took a request: a problem shown on the settings section (e.g. before reconnecting) is over.
+        if not self._cleared:
+            self.settings.set_problem("")
+            self._cleared = True
 
     def _fail(self, e):
         error = translate_error(e)

@@ -223,3 +223,21 @@ def test_a_cancelled_or_past_event_is_marked_so(sync_event, item, hubspot):
     sync(second)
     [event] = hubspot.marketing_events()
     assert (event["eventCancelled"], event["eventCompleted"]) == (True, True)
+
+
+def test_the_sections_problem_clears_once_hubspot_takes_participants(sync_event, item, hubspot, connection):
+    switch_on(sync_event)
+    with scopes_disabled():
+        first = make_order(sync_event, item, code="ABC12", email="a@example.org", attendees=[("A A", "a@example.org")])
+        second = make_order(sync_event, item, code="ABC13", email="b@example.org", attendees=[("B B", "b@example.org")])
+    sync(first)  # the event exists in HubSpot now, and will not be written again
+    hubspot.remove_scope(connection.portal_id, "crm.objects.marketing_events.write")
+    sync(second)
+    with scopes_disabled():
+        assert "no permission for marketing events" in MarketingEventSettings(sync_event).problem
+    hubspot.issue_tokens(connection.portal_id)  # the permission is granted again
+    OrderSyncQueue.objects.update(need_manual_retry=None, not_before=now())
+    run_queue()
+    assert participants(hubspot) == {"a@example.org": "REGISTERED", "b@example.org": "REGISTERED"}
+    with scopes_disabled():
+        assert MarketingEventSettings(sync_event).problem == ""
