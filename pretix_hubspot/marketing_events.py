@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings as django_settings
 from django.db.models import Sum
@@ -36,7 +36,7 @@ from hubspot.marketing.events import (
 from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderRefund
 from pretix.base.models.datasync import OrderSyncResult
-from pretix.multidomain.urlreverse import eventreverse_absolute
+from pretix.multidomain.urlreverse import eventreverse
 
 from .client import HubSpotConfigError, HubSpotError, HubSpotRejected
 
@@ -164,7 +164,8 @@ def event_payload(event, subevent=None):
         "start_date_time": start.isoformat(),
         "end_date_time": end.isoformat(),
         "event_description": description[:1000],
-        "event_url": eventreverse_absolute(event, "presale:event.index", kwargs=kwargs),
+        # eventreverse gives a full URL for an event on its own domain, a path otherwise
+        "event_url": urljoin(django_settings.SITE_URL, eventreverse(event, "presale:event.index", kwargs=kwargs)),
         "event_cancelled": _cancelled(event, subevent),
         "event_completed": end < now(),
     }
