@@ -96,3 +96,9 @@ benchmark: venv localecompile
 SOAK_ORDERS ?= 2000
 soak: venv localecompile
 	PRETIX_CONFIG_FILE=/dev/null $(PG_ENV) SOAK_ORDERS=$(SOAK_ORDERS) $(VENV)/bin/python tools/soak.py
+
+# Marketing event benchmark: 1,000 paid orders with attendees, registrations and check-ins, requests per participant;
+# with DB=postgres also the delay between a check-in and its attendance with a Celery worker.
+.PHONY: benchmark-marketing-events
+benchmark-marketing-events: venv localecompile
+	PRETIX_CONFIG_FILE=/dev/null $(DB_ENV) $(VENV)/bin/python tools/benchmark_marketing_events.py

@@ -38,6 +38,13 @@ Custom object schemas (https://developers.hubspot.com/docs/api-reference/latest/
     GET /crm-object-schemas/{version}/schemas[/{objectType}]
 Account information (https://developers.hubspot.com/docs/api-reference/latest/account/account-information/get-account-details)
     GET /account-info/{version}/details
+Marketing events (https://developers.hubspot.com/docs/api-reference/latest/marketing/marketing-events/update-marketing-event,
+https://developers.hubspot.com/docs/api-reference/latest/marketing/marketing-events/attendance/set-attendance-email-externalId)
+    PUT  /marketing/marketing-events/{version}/events/{externalEventId}                      (create or update)
+    POST /marketing/marketing-events/{version}/events/{externalEventId}/cancel|complete
+    POST /marketing/marketing-events/{version}/attendance/{externalEventId}/{subscriberState}/create|email-create
+    GET  /marketing/marketing-events/{version}/participations/{externalAccountId}/{externalEventId}[/breakdown]
+    (numbered: ``/marketing/v3/marketing-events/…``; the reference lists 2026-03 and 2026-09 in this form.)
 OAuth (``oauth.py``): ``/oauth/2026-03/token``, ``…/token/introspect``, ``…/token/revoke``. The reference lists no
 later OAuth version, so these keep their own version and do not follow ``api_version``.
 
@@ -56,6 +63,7 @@ _PREFIXES = (
     ("/crm/v3/pipelines/", "/crm/pipelines/{version}/"),
     ("/crm/v4/associations/", "/crm/associations/{version}/"),
     ("/crm-object-schemas/v3/", "/crm-object-schemas/{version}/"),
+    ("/marketing/v3/marketing-events/", "/marketing/marketing-events/{version}/"),
 )
 
 

@@ -230,3 +230,46 @@ class OrderExport(models.Model):
     @property
     def queue_tag(self) -> str:
         return f"pretix_hubspot.export:{self.pk}"
+
+
+# --- Marketing events (marketing_events.py, checkins.py) ------------------------------------------------------------
+
+
+class MarketingEventLink(models.Model):
+    """The HubSpot marketing event of an event, or of one date of an event series, as last written."""
+
+    event = models.ForeignKey("pretixbase.Event", on_delete=models.CASCADE, related_name="hubspot_marketing_events")
+    subevent = models.ForeignKey("pretixbase.SubEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    external_event_id = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    # What was sent last time: the event is only written again when this changes.
+    payload_hash = models.CharField(max_length=64, blank=True)
+    sent = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organizer="event__organizer")
+
+    class Meta:
+        unique_together = (("event", "external_event_id"),)
+
+
+class PendingAttendance(models.Model):
+    """
+    A check-in on its way to HubSpot as "attended". One row per ticket: a repeated scan or a check-out does not add
+    a second one. The row stays (with ``sent`` set) once HubSpot has it, and stays unsent while HubSpot fails.
+    """
+
+    event = models.ForeignKey("pretixbase.Event", on_delete=models.CASCADE, related_name="+")
+    position = models.OneToOneField("pretixbase.OrderPosition", on_delete=models.CASCADE,
+                                    related_name="hubspot_attendance")
+    checked_in_at = models.DateTimeField()
+    created = models.DateTimeField(default=now)
+    sent = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = ScopedManager(organizer="event__organizer")
+
+    class Meta:
+        indexes = [models.Index(fields=("event", "sent"))]

@@ -15,7 +15,13 @@ REQUIRED_SCOPES = (
     "crm.schemas.deals.read",
 )
 # Only needed to create the pretix-order-id property from the settings page.
-OPTIONAL_SCOPES = (
+PROPERTY_SCOPES = (
     "crm.schemas.contacts.write",
     "crm.schemas.deals.write",
 )
+# Only needed for the "Marketing event" section (marketing_events.py).
+MARKETING_EVENT_SCOPES = (
+    "crm.objects.marketing_events.read",
+    "crm.objects.marketing_events.write",
+)
+OPTIONAL_SCOPES = PROPERTY_SCOPES + MARKETING_EVENT_SCOPES

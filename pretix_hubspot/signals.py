@@ -16,8 +16,8 @@ from pretix.base.logentrytypes import (
 )
 from pretix.base.models import Event, OrderRefund, Organizer
 from pretix.base.signals import (
-    event_copy_data, order_approved, order_canceled, order_changed, order_denied, order_expired, order_modified,
-    order_paid, order_placed, order_reactivated, register_global_settings,
+    checkin_annulled, checkin_created, event_copy_data, order_approved, order_canceled, order_changed, order_denied,
+    order_expired, order_modified, order_paid, order_placed, order_reactivated, periodic_task, register_global_settings,
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
@@ -309,4 +309,47 @@ def navbar_organizer(sender, request, **kwargs):
 })
 class HubSpotOrganizerLogEntryType(NoOpShredderMixin, LogEntryType):
     # The data holds the HubSpot account id and counts, never a token.
+    pass
+
+
+# --- Marketing event: check-ins as attendance, settings log entries --------------------------------------------------
+
+
+@receiver(checkin_created, dispatch_uid="pretix_hubspot_marketing_event_checkin")
+def marketing_event_checkin(sender, checkin, **kwargs):
+    from .checkins import record_checkin
+    record_checkin(sender, checkin)
+
+
+@receiver(checkin_annulled, dispatch_uid="pretix_hubspot_marketing_event_checkin_annulled")
+def marketing_event_checkin_annulled(sender, checkin, **kwargs):
+    from .checkins import forget_checkin
+    forget_checkin(sender, checkin)
+
+
+@receiver(periodic_task, dispatch_uid="pretix_hubspot_marketing_event_attendance")
+def marketing_event_send_attendance(sender, **kwargs):
+    # The safety net: check-ins whose scheduled run was lost, or that HubSpot refused last time.
+    from .checkins import send_attendance
+    send_attendance.apply_async()
+
+
+@receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_marketing_event_settings")
+def copy_marketing_event_settings(sender, other, checkin_list_map, **kwargs):
+    """pretix copied the settings already; the check-in lists must be the copy's, and a problem stays behind."""
+    from .marketing_events import MarketingEventSettings
+
+    copied = MarketingEventSettings(sender)
+    if not copied.enabled and not copied.checkin_list_ids:
+        return
+    copied.save(enabled=copied.enabled, participants=copied.participants, register_on=copied.register_on,
+                checkin_list_ids=[checkin_list_map[i].pk for i in copied.checkin_list_ids if i in checkin_list_map])
+    copied.set_problem("")
+
+
+@log_entry_types.new_from_dict({
+    "pretix_hubspot.marketing_event.changed": _("The HubSpot marketing event settings have been changed."),
+})
+class HubSpotMarketingEventLogEntryType(NoOpShredderMixin, EventLogEntryType):
+    # The data holds the organizer's choices and check-in list ids: nothing personal.
     pass

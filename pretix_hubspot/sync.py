@@ -23,6 +23,7 @@ from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderPosition
 from pretix.helpers import OF_SELF
 
+from . import marketing_events
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
 from .client import (
     HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
@@ -350,7 +351,7 @@ class HubSpotSync(OutboundSyncProvider):
         """Writes the orders to HubSpot. Returns ``{order id: OrderOutcome}`` (orders to skip are left out)."""
         orders = self._load_orders([o.pk for o in orders])
         outcomes = OrderedDict((o.pk, OrderOutcome(o)) for o in orders if self.should_sync_order(o))
-        if not outcomes or not self.mappings:
+        if not outcomes or not (self.mappings or marketing_events.enabled(self.event)):
             return outcomes
         connection = None
         try:
@@ -374,6 +375,9 @@ class HubSpotSync(OutboundSyncProvider):
                 self._save_results(outcomes, connection, add_errors=False)
             return outcomes
         self._save_results(outcomes, connection)
+        if marketing_events.enabled(self.event):
+            # After the mappings, so that participants are recorded on the contacts the mappings found or created.
+            marketing_events.OrderStep(self).run(outcomes)
         return outcomes
 
     def _raise_if_connection_broken(self, objects):

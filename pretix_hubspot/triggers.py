@@ -7,6 +7,7 @@ orders), never as a side effect of someone touching them. Test-mode orders only 
 """
 from django_scopes import scopes_disabled
 
+from . import marketing_events
 from .event_options import include_test_orders
 from .models import EventConnection
 
@@ -19,7 +20,7 @@ def queue_order(order, triggered_by):
         connected_at = EventConnection.objects.filter(event_id=event.pk).values_list("connected_at", flat=True).first()
     if connected_at is None or order.datetime < connected_at:
         return None
-    if not event.hubspot_object_mappings.exists():
+    if not event.hubspot_object_mappings.exists() and not marketing_events.enabled(event):
         return None
     if order.testmode and not include_test_orders(event):
         return None

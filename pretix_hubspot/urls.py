@@ -1,8 +1,9 @@
 from django.urls import path
 
-from .views import connection, mappings
+from .views import connection, export, mappings, marketing_event, organizer, preview
 
 EVENT_PREFIX = "control/event/<str:organizer>/<str:event>/hubspot/"
+ORGANIZER_PREFIX = "control/organizer/<str:organizer>/hubspot/"
 
 urlpatterns = [
     path(EVENT_PREFIX, connection.SettingsView.as_view(), name="settings"),
@@ -22,32 +23,20 @@ urlpatterns = [
          name="mappings.delete"),
     path(EVENT_PREFIX + "mappings/refresh-fields/", mappings.SchemaRefreshView.as_view(),
          name="mappings.schema.refresh"),
-]
-
-# Export of existing orders, and sending transferred orders again after a settings change
-from .views import export as export_views  # noqa: E402
-
-urlpatterns += [
-    path(EVENT_PREFIX + "export/", export_views.ExportView.as_view(), name="export"),
-    path(EVENT_PREFIX + "export/start/", export_views.ExportStartView.as_view(), name="export.start"),
-    path(EVENT_PREFIX + "export/<int:export>/cancel/", export_views.ExportCancelView.as_view(), name="export.cancel"),
-    path(EVENT_PREFIX + "resync/", export_views.ResyncView.as_view(), name="resync"),
-]
-
-# Preview of the HubSpot data of one order (reads only)
-from .views import preview as preview_views  # noqa: E402
-
-urlpatterns += [
-    path(EVENT_PREFIX + "preview/", preview_views.PreviewView.as_view(), name="preview"),
-]
-
-# The organizer's HubSpot page: access tokens of single-account HubSpot apps
-from .views import organizer as organizer_views  # noqa: E402
-
-ORGANIZER_PREFIX = "control/organizer/<str:organizer>/hubspot/"
-
-urlpatterns += [
-    path(ORGANIZER_PREFIX, organizer_views.OrganizerSettingsView.as_view(), name="organizer.settings"),
-    path(ORGANIZER_PREFIX + "tokens/<int:connection>/remove/", organizer_views.RemoveTokenView.as_view(),
+    # Export of existing orders, and sending transferred orders again after a settings change
+    path(EVENT_PREFIX + "export/", export.ExportView.as_view(), name="export"),
+    path(EVENT_PREFIX + "export/start/", export.ExportStartView.as_view(), name="export.start"),
+    path(EVENT_PREFIX + "export/<int:export>/cancel/", export.ExportCancelView.as_view(), name="export.cancel"),
+    path(EVENT_PREFIX + "resync/", export.ResyncView.as_view(), name="resync"),
+    # Preview of the HubSpot data of one order (reads only)
+    path(EVENT_PREFIX + "preview/", preview.PreviewView.as_view(), name="preview"),
+    # The "Marketing event" section
+    path(EVENT_PREFIX + "marketing-event/", marketing_event.MarketingEventSettingsView.as_view(),
+         name="marketing_event"),
+    path(EVENT_PREFIX + "marketing-event/past-checkins/", marketing_event.PastCheckinsView.as_view(),
+         name="marketing_event.past_checkins"),
+    # The organizer's HubSpot page: access tokens of single-account HubSpot apps
+    path(ORGANIZER_PREFIX, organizer.OrganizerSettingsView.as_view(), name="organizer.settings"),
+    path(ORGANIZER_PREFIX + "tokens/<int:connection>/remove/", organizer.RemoveTokenView.as_view(),
          name="organizer.token.remove"),
 ]

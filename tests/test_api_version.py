@@ -49,4 +49,6 @@ def test_paths_without_a_dated_equivalent_are_never_sent():
     assert api_paths.dated("/crm/v4/objects/deals/1/associations/default/contacts/2", "2026-09") == \
         "/crm/objects/2026-09/deals/1/associations/default/contacts/2"
     with pytest.raises(api_paths.LegacyPathError):
-        api_paths.dated("/marketing/v3/marketing-events/events", "2026-09")
+        api_paths.dated("/cms/v3/pages/site-pages", "2026-09")
+    assert api_paths.dated("/marketing/v3/marketing-events/attendance/e1/attend/create", "2026-09") == \
+        "/marketing/marketing-events/2026-09/attendance/e1/attend/create"

@@ -87,7 +87,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "granted_scopes": sorted(connection.scopes or []),
                 "permissions_in_words": scope_descriptions.describe(connection.scopes),
                 "identifier_properties": self.identifier_properties(connection),
-                "missing_optional_scopes": [s for s in conf.OPTIONAL_SCOPES if s not in (connection.scopes or [])],
+                "missing_optional_scopes": [s for s in conf.PROPERTY_SCOPES if s not in (connection.scopes or [])],
                 "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import (  # noqa: F401  (the crm_* and oauth_* modules are imported for their @route registrations)
     control, crm_associations, crm_currencies, crm_labels, crm_objects, crm_pipelines, crm_properties, crm_schemas,
-    crm_search, errors, oauth_endpoints, routing,
+    crm_search, errors, marketing_events, oauth_endpoints, routing,
 )
 from .context import RequestContext
 

@@ -32,6 +32,7 @@ DEFAULT_GRANT = (
     "crm.objects.deals.read", "crm.objects.deals.write",
     "crm.schemas.contacts.read", "crm.schemas.contacts.write",
     "crm.schemas.deals.read", "crm.schemas.deals.write",
+    "crm.objects.marketing_events.read", "crm.objects.marketing_events.write",
 )
 SCOPE_DESCRIPTIONS = {
     "oauth": "Basic OAuth access",

@@ -31,6 +31,7 @@ DATED_PREFIXES = (
     ("/account-info/v3/", "/account-info/"),
     ("/crm-object-schemas/v3/", "/crm-object-schemas/"),
     ("/settings/v3/currencies/", "/settings/currencies/"),
+    ("/marketing/v3/marketing-events/", "/marketing/marketing-events/"),
 )
 LEGACY_PATH_RE = re.compile(r"/v\d+/")
 

@@ -237,6 +237,19 @@ class HubSpotSandbox:
         with self.lock:
             self._portal(portal_id).user_can_edit_associations = False
 
+    # --- marketing events -----------------------------------------------------------------------------------------
+    def marketing_events(self, portal_id=None):
+        """The account's marketing events with their participants (contact id → current state and history)."""
+        from .marketing_events import summary
+
+        with self.lock:
+            return summary(self._portal(portal_id))
+
+    def disable_marketing_events(self, portal_id=None):
+        """The account has no access to marketing events: their endpoints answer 403."""
+        with self.lock:
+            self._portal(portal_id).marketing_events_available = False
+
     # --- failure and load knobs -----------------------------------------------------------------------------------
     def fail_next(self, count, kind, path_prefix=None, method=None, retry_after=1):
         """

@@ -69,6 +69,10 @@ class Portal:
     schemas: dict = field(default_factory=dict)
     # USER_DEFINED association labels (crm_labels): (from type, to type) → [label dict]
     association_labels: dict = field(default_factory=dict)
+    # Marketing events: (externalAccountId, externalEventId) → event dict (marketing_events); False: the account has
+    # no access to them
+    marketing_events: dict = field(default_factory=dict)
+    marketing_events_available: bool = True
 
     @property
     def data_hosting_location(self):

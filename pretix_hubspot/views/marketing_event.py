@@ -1,0 +1,77 @@
+"""The "Marketing event" section of the settings page: saving the organizer's choices, sending past check-ins."""
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from pretix.control.permissions import EventPermissionRequiredMixin
+
+from .. import checkins
+from ..marketing_events import PARTICIPANT_CHOICES, REGISTER_ON_CHOICES, MarketingEventSettings
+from ..models import EventConnection
+from ..permissions import SETTINGS_PERMISSION
+from .connection import settings_url
+
+
+class MarketingEventForm(forms.Form):
+    enabled = forms.BooleanField(
+        label=_("Show this event in HubSpot as a marketing event"), required=False,
+        help_text=_("In an event series, each date becomes a marketing event of its own."))
+    participants = forms.ChoiceField(label=_("Participants"), choices=PARTICIPANT_CHOICES,
+                                     widget=forms.RadioSelect)
+    register_on = forms.ChoiceField(label=_("Registered"), choices=REGISTER_ON_CHOICES, widget=forms.RadioSelect)
+    checkin_lists = forms.MultipleChoiceField(
+        label=_("Check-in lists that count as attendance"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("None selected: a check-in on any list counts."))
+
+    def __init__(self, *args, event, **kwargs):
+        current = MarketingEventSettings(event)
+        kwargs.setdefault("initial", {
+            "enabled": current.enabled, "participants": current.participants, "register_on": current.register_on,
+            "checkin_lists": [str(i) for i in current.checkin_list_ids],
+        })
+        super().__init__(*args, **kwargs)
+        self.fields["checkin_lists"].choices = [(str(cl.pk), cl.name) for cl in event.checkin_lists.all()]
+
+
+class MarketingEventSettingsView(EventPermissionRequiredMixin, View):
+    permission = SETTINGS_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        event = request.event
+        form = MarketingEventForm(request.POST, event=event)
+        if not form.is_valid():
+            messages.error(request, _("Your changes could not be saved: {errors}").format(
+                errors=" ".join(str(e) for errs in form.errors.values() for e in errs)))
+            return redirect(settings_url(event) + "#hubspot-marketing-event")
+        data = form.cleaned_data
+        MarketingEventSettings(event).save(enabled=data["enabled"], participants=data["participants"],
+                                           register_on=data["register_on"],
+                                           checkin_list_ids=[int(i) for i in data["checkin_lists"]])
+        event.log_action("pretix_hubspot.marketing_event.changed", user=request.user, data={
+            "enabled": data["enabled"], "participants": data["participants"], "register_on": data["register_on"],
+            "checkin_lists": [int(i) for i in data["checkin_lists"]],
+        })
+        if data["enabled"]:
+            messages.success(request, _("The marketing event is switched on. New and changed orders are sent with "
+                                        "it; to include existing orders, export them below."))
+        else:
+            messages.success(request, _("The marketing event is switched off."))
+        return redirect(settings_url(event) + "#hubspot-marketing-event")
+
+
+class PastCheckinsView(EventPermissionRequiredMixin, View):
+    """Queues the check-ins made so far (e.g. before the section was switched on) as attendance."""
+    permission = SETTINGS_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        event = request.event
+        if not MarketingEventSettings(event).enabled or not EventConnection.objects.filter(event=event).exists():
+            messages.error(request, _("Please connect the event and switch the marketing event on first."))
+            return redirect(settings_url(event) + "#hubspot-marketing-event")
+        count = checkins.queue_past_checkins(event)
+        checkins.schedule_sending()
+        messages.success(request, _("{count} check-ins are queued for HubSpot as attendance.").format(count=count))
+        return redirect(settings_url(event) + "#hubspot-marketing-event")
