@@ -20,11 +20,11 @@ from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Checkin, Event
-from pretix.base.models.datasync import OrderSyncResult
 from pretix.celery_app import app
 from pretix.helpers import OF_SELF
 
 from .client import HubSpotError, HubSpotRejected
+from .datasync_api import OrderSyncResult
 from .marketing_events import (
     ATTEND, MAPPING_ID, PARTICIPANTS_ATTENDEES, MarketingEventSettings, MarketingEventWriter, epoch_ms,
     external_event_id,

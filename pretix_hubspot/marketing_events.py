@@ -35,10 +35,10 @@ from hubspot.marketing.events import (
 )
 from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderRefund
-from pretix.base.models.datasync import OrderSyncResult
 from pretix.multidomain.urlreverse import eventreverse
 
 from .client import HubSpotConfigError, HubSpotError, HubSpotRejected
+from .datasync_api import OrderSyncResult
 
 logger = logging.getLogger(__name__)
 

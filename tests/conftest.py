@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.utils import translation
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
@@ -28,6 +29,14 @@ def pytest_fixture_setup(fixturedef, request):
 @pytest.fixture(autouse=True)
 def reset_locale():
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # pretix caches settings per object id, and the plugin its request budget, in Django's cache, which outlives each
+    # test's database rollback: the next test's event, which gets the same id again, would see the settings of the last.
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture
