@@ -14,8 +14,30 @@ REQUIRED_SCOPES = (
     "crm.schemas.contacts.read",
     "crm.schemas.deals.read",
 )
-# Only needed to create the pretix-order-id property from the settings page.
+# Only needed to create the pretix-order-id property from the settings page, or for mappings onto companies, line
+# items and tickets, which not every event uses (a connection made before they existed lacks them; the settings page
+# names the type that needs one).
 OPTIONAL_SCOPES = (
     "crm.schemas.contacts.write",
     "crm.schemas.deals.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.schemas.companies.read",
+    "crm.schemas.companies.write",
+    "crm.objects.line_items.read",
+    "crm.objects.line_items.write",
+    "crm.schemas.line_items.read",
+    "crm.schemas.line_items.write",
+    "crm.objects.tickets.read",
+    "crm.objects.tickets.write",
+    "crm.schemas.tickets.read",
+    "crm.schemas.tickets.write",
 )
+# What a mapping onto each object type needs: reading and writing its records and reading its properties.
+OBJECT_TYPE_SCOPES = {
+    object_type: ("crm.objects.{}.read".format(object_type), "crm.objects.{}.write".format(object_type),
+                  "crm.schemas.{}.read".format(object_type))
+    for object_type in ("contacts", "companies", "deals", "line_items", "tickets")
+}
+# What the "create pretix-order-id" buttons of contacts and deals need.
+PROPERTY_CREATION_SCOPES = ("crm.schemas.contacts.write", "crm.schemas.deals.write")

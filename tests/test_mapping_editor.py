@@ -114,7 +114,7 @@ def test_changing_object_type_must_fit_the_existing_properties(admin_client, con
 @pytest.mark.django_db
 @pytest.mark.parametrize("tamper", [
     {"mappings-0-pretix_model": "Invoice"},
-    {"mappings-0-external_object_type": "companies"},
+    {"mappings-0-external_object_type": "products"},
     {"mappings-0-id": "not-a-number"},
     {"mappings-TOTAL_FORMS": "x"},
     {"mappings-0-ORDER": "first"},
