@@ -28,6 +28,7 @@ from .client import (
     HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
     reconnect_message, required_rule_message,
 )
+from .currency import currency_missing, currency_property, missing_currency_message
 from .datasync_api import (
     EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, MODE_SET_IF_NEW, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue,
     OrderSyncResult, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
@@ -429,6 +430,7 @@ class HubSpotSync(OutboundSyncProvider):
         definitions = self.property_definitions(mapping.external_object_type)
         missing = [p for p in [mapping.external_id_field] + [m["external_field"] for m in mapping.property_mappings]
                    if p not in definitions]
+        currency_error = self._currency_error(mapping, definitions)
         for outcome in outcomes.values():
             order = outcome.order
             order_inputs = {ORDER: order, EVENT: self.event}
@@ -456,6 +458,10 @@ class HubSpotSync(OutboundSyncProvider):
                         _("HubSpot has no such property (any more). Please check the mapping in Settings → HubSpot."))]))
                     entries.append(None)
                     continue
+                if currency_error:
+                    outcome.add_error(SyncConfigError([self._message(order, mapping, None, currency_error)]))
+                    entries.append(None)
+                    continue
                 try:
                     obj = self._build_object(mapping, order, position, inputs, definitions, previous)
                 except BaseSyncError as e:
@@ -466,6 +472,18 @@ class HubSpotSync(OutboundSyncProvider):
                 if obj is not None:
                     objects.append(obj)
         return objects
+
+    def _currency(self, mapping, definitions):
+        """The property that carries the event's currency for this mapping's records, if any (see currency.py)."""
+        name = currency_property(mapping.external_object_type, [m["external_field"] for m in mapping.property_mappings])
+        return name if name in definitions else None
+
+    def _currency_error(self, mapping, definitions):
+        name = self._currency(mapping, definitions)
+        if name and currency_missing(self.event.currency, definitions[name]["options"]):
+            with language(self.event.settings.locale):
+                return str(missing_currency_message(self.event.currency))
+        return None
 
     def _find_parent_deals(self, mapping, objects, outcomes):
         """
@@ -509,6 +527,9 @@ class HubSpotSync(OutboundSyncProvider):
             values.append((field, text, mode))
         if mapping.external_object_type == HUBSPOT_LINE_ITEMS and all(field != "quantity" for field, t, m in values):
             values.append(("quantity", LINE_ITEM_QUANTITY, MODE_SET_IF_NEW))
+        currency = self._currency(mapping, definitions)
+        if currency:
+            values.append((currency, self.event.currency, MODE_OVERWRITE))
         email = None
         if mapping.external_object_type == HUBSPOT_CONTACTS:
             email = next((text for field, text, mode in values if field == "email" and text), None)
@@ -555,6 +576,10 @@ class HubSpotSync(OutboundSyncProvider):
             object_type == HUBSPOT_CONTACTS and id_property == "email")
         read_properties = ({id_property} | {m["external_field"] for m in mapping.property_mappings}
                            | set(LABEL_PROPERTIES.get(object_type, ())))
+        currency = self._currency(mapping, definitions)
+        if currency:
+            # read back, so that a re-sync finds the currency in place and writes nothing
+            read_properties.add(currency)
         find_records(self.api, object_type, objects, id_property, unique, read_properties)
         groups = group_objects(objects, object_type)
         for group in groups:

@@ -12,6 +12,7 @@ from typing import List, Optional, Union
 from django.utils.translation import gettext_lazy as _
 from pretix.base.models import Question
 
+from .currency import currency_missing, currency_property, missing_currency_message
 from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION, get_data_fields
 from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from .schema import (
@@ -301,6 +302,10 @@ class MappingValidator:
             seen[name] = index
 
         targets = {r.get("external_field") for r in rows} | {identifier.get("external_id_field")}
+        currency = currency_property(self.object_type, targets)
+        currency_definition = self.schema.get(currency) if currency and self.schema is not None else None
+        if currency_definition is not None and currency_missing(self.event.currency, currency_definition.option_values):
+            self.add(ERROR, missing_currency_message(self.event.currency))
         if self.object_type == HUBSPOT_DEALS:
             if DEAL_NAME_PROPERTY not in targets:
                 self.add(ERROR, _("HubSpot needs a name for every deal. Please add a row that fills “Deal name” "

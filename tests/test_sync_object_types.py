@@ -196,3 +196,64 @@ def test_settings_page_offers_the_identifier_property_for_the_types_the_mappings
         response.content.decode())
     [created] = [p for p in hubspot_app.properties("companies") if p["name"] == "pretix_order_id"]
     assert created["hasUniqueValue"] is True
+
+
+def test_deals_and_line_items_carry_the_events_currency(sync_event, order, hubspot):
+    unique_identifier_property(hubspot, "line_items")
+    sync_event.currency = "USD"
+    sync_event.save()
+    deals_mapping(sync_event)
+    line_items_mapping(sync_event)
+    enqueue(order)
+    run_queue()
+
+    assert queue_rows(order) == []
+    [deal] = hubspot.records("deals")
+    assert deal["properties"]["deal_currency_code"] == "USD"
+    assert {li["properties"]["hs_line_item_currency_code"] for li in hubspot.records("line_items")} == {"USD"}
+    # A re-sync finds the currency in place and writes nothing.
+    enqueue(order)
+    run_queue()
+    assert all(r.sync_info["action"] == "nothing_to_do" for r in results(order))
+
+
+CURRENCY_MESSAGE = ("Your HubSpot account has no currency “JPY”, the currency of this event, so the amounts would be "
+                    "recorded in a wrong currency. Add JPY to the account's currencies in HubSpot (Settings → Account "
+                    "management → Currencies); until then, this mapping transfers no orders.")
+
+
+def test_a_currency_the_account_lacks_fails_the_transfer_instead_of_a_wrong_amount(sync_event, order, hubspot):
+    sync_event.currency = "JPY"
+    sync_event.save()
+    deals_mapping(sync_event)
+    enqueue(order)
+    run_queue()
+
+    assert hubspot.records("deals") == []
+    [row] = queue_rows(order)
+    assert row.need_manual_retry == "config"
+    [data] = [d for a, d in log_actions(order) if a == "pretix.event.order.data_sync.failed.config"]
+    assert data["error"] == [f'Order ABC12, mapping "Order → Deals": {CURRENCY_MESSAGE}']
+
+    # Once the account has the currency, the retried order goes through with it.
+    hubspot.set_currencies("EUR", ["USD", "JPY"])
+    enqueue(order)
+    run_queue()
+    [deal] = hubspot.records("deals")
+    assert deal["properties"]["deal_currency_code"] == "JPY"
+
+
+def test_the_editor_says_at_save_time_that_the_account_lacks_the_currency(sync_event, hubspot):
+    sync_event.currency = "JPY"
+    sync_event.save()
+    identifier = {"pretix_id_field": "event_order_code", "external_id_field": "pretix_order_id"}
+    rows = [prop("event_order_code", "dealname"), prop("order_total", "amount"), prop("order_status", "dealstage",
+            value_map='{"n": "appointmentscheduled", "p": "closedwon", "e": "closedlost", "c": "closedlost"}')]
+    with scopes_disabled():
+        schema = get_schema(sync_event.hubspot_connection.connection, "deals", fresh=True)
+        issues = validate_mapping(sync_event, "Order", "deals", identifier, rows, schema)
+    assert [i.message for i in issues if i.is_error] == [CURRENCY_MESSAGE]
+    # A deal mapping without an amount carries no money, and needs no currency.
+    with scopes_disabled():
+        issues = validate_mapping(sync_event, "Order", "deals", identifier, rows[::2], schema)
+    assert [i.message for i in issues if i.is_error] == []
