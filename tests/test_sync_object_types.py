@@ -257,3 +257,22 @@ def test_the_editor_says_at_save_time_that_the_account_lacks_the_currency(sync_e
     with scopes_disabled():
         issues = validate_mapping(sync_event, "Order", "deals", identifier, rows[::2], schema)
     assert [i.message for i in issues if i.is_error] == []
+
+
+def test_preview_shows_line_items_with_their_quantity_and_currency(sync_event, order, admin_client, hubspot):
+    from tests.test_preview import preview_url, row, text, writes
+    unique_identifier_property(hubspot, "line_items")
+    deals_mapping(sync_event)
+    line_items_mapping(sync_event)
+    hubspot.request_log.clear()
+
+    response = admin_client.get(preview_url(sync_event, order.code))
+    page = text(response)
+    assert "Order position → Line items" in page
+    assert "it associates each line item with the deal of the same ticket, or else of the order" in page
+    assert row(response, 0, "deal_currency_code")[1:6] == ["Event currency", "Overwrite", "(new record)", "EUR",
+                                                           "EUR"]
+    assert row(response, 1, "quantity")[1:6] == ["One per ticket", "Fill if new", "(new record)", "1", "1"]
+    assert row(response, 1, "hs_line_item_currency_code")[4:6] == ["EUR", "EUR"]
+    assert writes(hubspot) == []
+    assert hubspot.records("line_items") == []
