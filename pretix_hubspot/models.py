@@ -118,7 +118,8 @@ class HubSpotConnection(LoggedModel):
         return "https://{domain}/contacts/{portal}/record/{type_id}/{id}".format(
             domain=self.ui_domain or "app.hubspot.com",
             portal=self.portal_id,
-            type_id=HUBSPOT_OBJECT_TYPE_IDS[object_type],
+            # a custom object is stored by its type id ("2-…") already
+            type_id=HUBSPOT_OBJECT_TYPE_IDS.get(object_type, object_type),
             id=record_id,
         )
 

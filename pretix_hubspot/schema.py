@@ -234,6 +234,26 @@ def get_pipelines(connection, object_type, fresh=False) -> List[Pipeline]:
     return _fetch(connection, object_type, "pipelines:" + object_type, load, fresh)
 
 
+def get_custom_object_types(connection, fresh=False) -> List[Tuple[str, str]]:
+    """
+    The account's custom objects as ``(objectTypeId, plural label)``, e.g. ``("2-123", "Workshops")``. HubSpot offers
+    them on Enterprise accounts only, and only with the optional custom-object scopes: otherwise there are none to
+    choose, which is no error. A connection whose token renewal failed is not asked (as on the settings page): only
+    what was read before is returned.
+    """
+    if connection.needs_reconnect or connection.last_refresh_error:
+        return cache.get(_cache_key(connection, "custom-object-types")) or []
+
+    def load(api):
+        response = api.call(api.sdk.crm.schemas.core_api.get_all)
+        return [(str(s.object_type_id), (s.labels.plural if s.labels and s.labels.plural else s.name))
+                for s in (response.results or []) if not s.archived]
+    try:
+        return _fetch(connection, "custom objects", "custom-object-types", load, fresh)
+    except SchemaUnavailable:
+        return []
+
+
 def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
     return get_pipelines(connection, HUBSPOT_DEALS, fresh)
 
@@ -278,6 +298,7 @@ def forget(connection):
     """Drops the cached answers for the connection's account, so the next page view asks HubSpot again."""
     keys = [_cache_key(connection, "properties:" + t) for t, label in HUBSPOT_OBJECT_TYPES]
     keys += [_cache_key(connection, "pipelines:" + t) for t in PIPELINE_PROPERTIES]
+    keys.append(_cache_key(connection, "custom-object-types"))
     cache.delete_many(keys)
 
 

@@ -32,6 +32,9 @@ OPTIONAL_SCOPES = (
     "crm.objects.tickets.write",
     "crm.schemas.tickets.read",
     "crm.schemas.tickets.write",
+    "crm.objects.custom.read",
+    "crm.objects.custom.write",
+    "crm.schemas.custom.read",
 )
 # What a mapping onto each object type needs: reading and writing its records and reading its properties.
 OBJECT_TYPE_SCOPES = {

@@ -276,3 +276,45 @@ def test_preview_shows_line_items_with_their_quantity_and_currency(sync_event, o
     assert row(response, 1, "hs_line_item_currency_code")[4:6] == ["EUR", "EUR"]
     assert writes(hubspot) == []
     assert hubspot.records("line_items") == []
+
+
+def add_workshops(hubspot):
+    return hubspot.add_custom_object("workshop", "Workshop", "Workshops", "workshop_name", properties=[
+        {"name": "workshop_name", "label": "Workshop name", "type": "string", "fieldType": "text"},
+        {"name": "pretix_order_id", "label": "pretix-order-id", "type": "string", "fieldType": "text",
+         "hasUniqueValue": True},
+    ])
+
+
+def test_custom_objects_of_an_enterprise_account_can_be_mapped(admin_client, sync_event, order, hubspot):
+    from tests.helpers.mappings import base_url, list_post
+    workshops = add_workshops(hubspot)
+    type_id = workshops["objectTypeId"]
+    page = admin_client.get(base_url(sync_event)).content.decode()
+    assert f'<option value="{type_id}">Workshops</option>' in page
+
+    response = admin_client.post(base_url(sync_event) + "mappings/",
+                                 list_post([{"pretix_model": "Order", "external_object_type": type_id}]), follow=True)
+    assert response.status_code == 200
+    with scopes_disabled():
+        [mapping] = ObjectMapping.objects.filter(event=sync_event)
+    assert mapping.external_object_type == type_id
+    mapping.pretix_id_field, mapping.external_id_field = "event_order_code", "pretix_order_id"
+    mapping.property_mappings = [prop("event_order_code", "workshop_name")]
+    mapping.save()
+
+    enqueue(order)
+    run_queue()
+    assert queue_rows(order) == []
+    [record] = hubspot.records(type_id)
+    assert record["properties"]["workshop_name"] == "PYCONF-ABC12"
+    assert results(order)[0].external_link_href.endswith(f"/record/{type_id}/{record['id']}")
+
+
+def test_accounts_below_enterprise_list_no_custom_objects(admin_client, connected_event, hubspot):
+    from tests.helpers.mappings import base_url
+    add_workshops(hubspot)
+    hubspot.set_tier("professional")
+    page = admin_client.get(base_url(connected_event)).content.decode()
+    assert ">Workshops</option>" not in page
+    assert '<option value="companies">Companies</option>' in page
