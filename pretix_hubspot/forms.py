@@ -124,9 +124,10 @@ class ObjectMappingForm(forms.Form):
     # The stored mapping this row stands for; None for a row that has not been saved yet.
     instance = None
 
-    def __init__(self, *args, event, **kwargs):
+    def __init__(self, *args, event, object_types=HUBSPOT_OBJECT_TYPES, **kwargs):
         self.event = event
         super().__init__(*args, **kwargs)
+        self.fields["external_object_type"].choices = object_types
 
     def clean(self):
         data = super().clean()
@@ -156,6 +157,21 @@ ObjectMappingFormSet = formset_factory(
 MAPPINGS_PREFIX = "mappings"
 
 
+def object_type_choices(event, mappings):
+    """
+    HubSpot's standard object types and the connected account's custom objects; a custom object that a stored mapping
+    uses stays a choice while HubSpot cannot be asked (or after the object was deleted there), so the list still saves.
+    """
+    from .schema import connection_for_event, get_custom_object_types
+
+    connection = connection_for_event(event)
+    custom = get_custom_object_types(connection) if connection is not None else []
+    known = {t for t, label in HUBSPOT_OBJECT_TYPES} | {t for t, label in custom}
+    stored = [(m.external_object_type, m.external_object_type) for m in mappings.values()
+              if m.external_object_type not in known]
+    return list(HUBSPOT_OBJECT_TYPES) + custom + sorted(set(stored))
+
+
 def object_mapping_formset_for(event, data=None):
     """
     The "Object mappings" list of the settings page. An event without mappings gets one unsaved "Order → Contacts"
@@ -166,7 +182,8 @@ def object_mapping_formset_for(event, data=None):
         {"id": m.pk, "pretix_model": m.pretix_model, "external_object_type": m.external_object_type}
         for m in mappings.values()
     ] or [{"pretix_model": PRETIX_MODELS[0][0], "external_object_type": HUBSPOT_OBJECT_TYPES[0][0]}]
-    formset = ObjectMappingFormSet(data=data, initial=initial, prefix=MAPPINGS_PREFIX, form_kwargs={"event": event})
+    formset = ObjectMappingFormSet(data=data, initial=initial, prefix=MAPPINGS_PREFIX,
+                                   form_kwargs={"event": event, "object_types": object_type_choices(event, mappings)})
     if data is None:
         for form in formset.forms:
             form.instance = mappings.get(form.initial.get("id"))

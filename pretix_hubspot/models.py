@@ -10,12 +10,19 @@ from . import crypto
 
 HUBSPOT_CONTACTS = "contacts"
 HUBSPOT_DEALS = "deals"
+HUBSPOT_COMPANIES = "companies"
+HUBSPOT_LINE_ITEMS = "line_items"
+HUBSPOT_TICKETS = "tickets"
 HUBSPOT_OBJECT_TYPES = (
     (HUBSPOT_CONTACTS, pgettext_lazy("hubspot", "Contacts")),
+    (HUBSPOT_COMPANIES, pgettext_lazy("hubspot", "Companies")),
     (HUBSPOT_DEALS, pgettext_lazy("hubspot", "Deals")),
+    (HUBSPOT_LINE_ITEMS, pgettext_lazy("hubspot", "Line items")),
+    (HUBSPOT_TICKETS, pgettext_lazy("hubspot", "Tickets")),
 )
 # HubSpot's numeric object type ids, used in record URLs (…/record/0-1/<id>).
-HUBSPOT_OBJECT_TYPE_IDS = {HUBSPOT_CONTACTS: "0-1", HUBSPOT_DEALS: "0-3"}
+HUBSPOT_OBJECT_TYPE_IDS = {HUBSPOT_CONTACTS: "0-1", HUBSPOT_COMPANIES: "0-2", HUBSPOT_DEALS: "0-3",
+                           HUBSPOT_TICKETS: "0-5", HUBSPOT_LINE_ITEMS: "0-8"}
 
 PRETIX_ORDER = "Order"
 PRETIX_ORDER_POSITION = "OrderPosition"
@@ -111,7 +118,8 @@ class HubSpotConnection(LoggedModel):
         return "https://{domain}/contacts/{portal}/record/{type_id}/{id}".format(
             domain=self.ui_domain or "app.hubspot.com",
             portal=self.portal_id,
-            type_id=HUBSPOT_OBJECT_TYPE_IDS[object_type],
+            # a custom object is stored by its type id ("2-…") already
+            type_id=HUBSPOT_OBJECT_TYPE_IDS.get(object_type, object_type),
             id=record_id,
         )
 

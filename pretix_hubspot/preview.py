@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from pretix.control.forms.mapping import PropertyMappingForm
 
 from .client import PAGE_MAX_WAIT
+from .currency import CURRENCY_PROPERTIES
 from .datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER_POSITION
+from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER_POSITION
 from .record_links import record_label, record_name
 from .sync import HubSpotSync, OrderOutcome, plan_writes
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value
@@ -321,6 +322,9 @@ class PreviewBuilder:
                 name=id_property)
         if mapping.external_object_type == HUBSPOT_DEALS:
             text += " " + _("After writing, it associates the deal with the contacts of the same order.")
+        elif mapping.external_object_type == HUBSPOT_LINE_ITEMS:
+            text += " " + _("After writing, it associates each line item with the deal of the same ticket, or else "
+                            "of the order.")
         return text
 
     def record(self, mapping, position, obj, group, definitions, how, mapping_failed):
@@ -369,10 +373,14 @@ class PreviewBuilder:
                                     "characters.").format(name=name, limit=MAX_TEXT_LENGTH))
 
         sources = [mapping.pretix_id_field] + [row["pretix_field"] for row in mapping.property_mappings]
+        # Values the sync adds to the mapping's rows (a line item's quantity, the event's currency) come last.
+        sources += [None] * (len(obj.values) - len(sources))
         for index, ((name, value, mode), source) in enumerate(zip(obj.values, sources)):
             definition = definitions.get(name) or {}
             sent = group.changes[name] if name in group.changes else None
             data_field = sync.data_fields.get(source)
+            if source is None:
+                source = str(_("Event currency") if name in CURRENCY_PROPERTIES.values() else _("One per ticket"))
             row = PropertyPreview(
                 name=name, label=definition.get("label") or name,
                 source=str(data_field.label) if data_field else source, mode=mode, value=value,

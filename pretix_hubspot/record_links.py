@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 
 from django.utils.translation import gettext as _
 
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPE_IDS
+from .models import HUBSPOT_COMPANIES, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_OBJECT_TYPE_IDS, HUBSPOT_TICKETS
 
 OBJECT_TYPES_BY_ID = {type_id: object_type for object_type, type_id in HUBSPOT_OBJECT_TYPE_IDS.items()}
 RECORD_IN_URL = re.compile(r"/record/(?P<type_id>\d+-\d+)/(?P<record_id>\d+)/?$")
@@ -19,10 +19,16 @@ RECORD_IN_URL = re.compile(r"/record/(?P<type_id>\d+-\d+)/(?P<record_id>\d+)/?$"
 OLD_LABEL = re.compile(r"^\S+ #(?P<record_id>\d+)(?: – (?P<name>.*))?$", re.S)
 
 
+# The property HubSpot shows as a record's name, for the types other than contacts
+NAME_PROPERTIES = {HUBSPOT_DEALS: "dealname", HUBSPOT_COMPANIES: "name", HUBSPOT_LINE_ITEMS: "name",
+                   HUBSPOT_TICKETS: "subject"}
+
+
 def record_name(object_type, values) -> str:
-    """The name a person knows the record by: the deal's name, the contact's name or else e-mail address."""
-    if object_type == HUBSPOT_DEALS:
-        return values.get("dealname") or ""
+    """The name a person knows the record by: the deal's, company's, line item's or ticket's name, the contact's name
+    or else e-mail address."""
+    if object_type in NAME_PROPERTIES:
+        return values.get(NAME_PROPERTIES[object_type]) or ""
     return " ".join(v for v in (values.get("firstname"), values.get("lastname")) if v) or values.get("email") or ""
 
 
@@ -35,6 +41,12 @@ def record_label(object_type, record_id, name="") -> str:
     """The label in the current language."""
     if object_type == HUBSPOT_DEALS:
         return (_("Deal #{id} – {name}") if name else _("Deal #{id}")).format(id=record_id, name=name)
+    if object_type == HUBSPOT_COMPANIES:
+        return (_("Company #{id} – {name}") if name else _("Company #{id}")).format(id=record_id, name=name)
+    if object_type == HUBSPOT_LINE_ITEMS:
+        return (_("Line item #{id} – {name}") if name else _("Line item #{id}")).format(id=record_id, name=name)
+    if object_type == HUBSPOT_TICKETS:
+        return (_("Ticket #{id} – {name}") if name else _("Ticket #{id}")).format(id=record_id, name=name)
     return (_("Contact #{id} – {name}") if name else _("Contact #{id}")).format(id=record_id, name=name)
 
 
@@ -58,5 +70,4 @@ def label_for_link(href, stored) -> str:
         name = old["name"] or ""
     if name == "#{}".format(record_id):
         name = ""
-    return record_label(object_type if object_type in (HUBSPOT_CONTACTS, HUBSPOT_DEALS) else HUBSPOT_CONTACTS,
-                        record_id, name)
+    return record_label(object_type, record_id, name)

@@ -19,7 +19,7 @@ from hubspot.crm.properties import ApiException as PropertiesApiException
 from . import oauth
 from .client import HubSpotApi
 from .datasync_api import BaseSyncError, SyncConfigError
-from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES
+from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, HUBSPOT_TICKETS
 from .oauth import ReconnectRequired
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,15 @@ TYPE_BOOL = "bool"
 
 DEAL_STAGE_PROPERTY = "dealstage"
 DEAL_PIPELINE_PROPERTY = "pipeline"
+TICKET_STAGE_PROPERTY = "hs_pipeline_stage"
+TICKET_PIPELINE_PROPERTY = "hs_pipeline"
+# The types whose records live in a pipeline: (pipeline property, stage property). HubSpot needs both for a ticket,
+# and a deal without a pipeline lands in the default one.
+PIPELINE_PROPERTIES = {
+    HUBSPOT_DEALS: (DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY),
+    HUBSPOT_TICKETS: (TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY),
+}
+STAGE_PROPERTIES = {stage for pipeline, stage in PIPELINE_PROPERTIES.values()}
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,8 @@ class ObjectSchema:
 
     def default_pipeline(self) -> Optional[Pipeline]:
         for p in self.pipelines:
-            if p.id == "default":
+            # deals: "default"; tickets: "0" (HubSpot's "Support Pipeline")
+            if p.id in ("default", "0"):
                 return p
         return self.pipelines[0] if self.pipelines else None
 
@@ -215,19 +225,43 @@ def cached_properties(connection, object_type) -> Optional[Dict[str, HubSpotProp
     return cache.get(_cache_key(connection, "properties:" + object_type))
 
 
-def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
+def get_pipelines(connection, object_type, fresh=False) -> List[Pipeline]:
     def load(api):
-        response = api.call(api.sdk.crm.pipelines.pipelines_api.get_all, HUBSPOT_DEALS)
+        response = api.call(api.sdk.crm.pipelines.pipelines_api.get_all, object_type)
         pipelines = sorted(response.results or [], key=lambda p: (p.display_order if p.display_order is not None
                                                                   else 0))
         return [_pipeline_from_sdk(p) for p in pipelines if not p.archived]
-    return _fetch(connection, HUBSPOT_DEALS, "pipelines:" + HUBSPOT_DEALS, load, fresh)
+    return _fetch(connection, object_type, "pipelines:" + object_type, load, fresh)
+
+
+def get_custom_object_types(connection, fresh=False) -> List[Tuple[str, str]]:
+    """
+    The account's custom objects as ``(objectTypeId, plural label)``, e.g. ``("2-123", "Workshops")``. HubSpot offers
+    them on Enterprise accounts only, and only with the optional custom-object scopes: otherwise there are none to
+    choose, which is no error. A connection whose token renewal failed is not asked (as on the settings page): only
+    what was read before is returned.
+    """
+    if connection.needs_reconnect or connection.last_refresh_error:
+        return cache.get(_cache_key(connection, "custom-object-types")) or []
+
+    def load(api):
+        response = api.call(api.sdk.crm.schemas.core_api.get_all)
+        return [(str(s.object_type_id), (s.labels.plural if s.labels and s.labels.plural else s.name))
+                for s in (response.results or []) if not s.archived]
+    try:
+        return _fetch(connection, "custom objects", "custom-object-types", load, fresh)
+    except SchemaUnavailable:
+        return []
+
+
+def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
+    return get_pipelines(connection, HUBSPOT_DEALS, fresh)
 
 
 def get_schema(connection, object_type, fresh=False) -> ObjectSchema:
     """
-    The properties of ``object_type`` and, for deals, the pipelines. The options of the deal stage and pipeline
-    properties are taken from the pipelines API, which is where the stage ids a deal accepts are defined.
+    The properties of ``object_type`` and, for deals and tickets, the pipelines. The options of the stage and pipeline
+    properties are taken from the pipelines API, which is where the stage ids a record accepts are defined.
 
     ``fresh`` asks HubSpot even when the cache has an answer (and caches the new one): saving a mapping checks it
     against the account as it is now, e.g. right after a property was created in HubSpot.
@@ -236,18 +270,19 @@ def get_schema(connection, object_type, fresh=False) -> ObjectSchema:
     """
     properties = dict(get_properties(connection, object_type, fresh))
     pipelines = []
-    if object_type == HUBSPOT_DEALS:
-        pipelines = get_deal_pipelines(connection, fresh)
+    if object_type in PIPELINE_PROPERTIES:
+        pipeline_property, stage_property = PIPELINE_PROPERTIES[object_type]
+        pipelines = get_pipelines(connection, object_type, fresh)
         several = len(pipelines) > 1
         stage_options = tuple(
             (s.id, "{} – {}".format(p.label, s.label) if several else s.label)
             for p in pipelines for s in p.stages
         )
-        if DEAL_STAGE_PROPERTY in properties and stage_options:
-            properties[DEAL_STAGE_PROPERTY] = _with_options(properties[DEAL_STAGE_PROPERTY], stage_options)
-        if DEAL_PIPELINE_PROPERTY in properties and pipelines:
-            properties[DEAL_PIPELINE_PROPERTY] = _with_options(
-                properties[DEAL_PIPELINE_PROPERTY], tuple((p.id, p.label) for p in pipelines)
+        if stage_property in properties and stage_options:
+            properties[stage_property] = _with_options(properties[stage_property], stage_options)
+        if pipeline_property in properties and pipelines:
+            properties[pipeline_property] = _with_options(
+                properties[pipeline_property], tuple((p.id, p.label) for p in pipelines)
             )
     return ObjectSchema(object_type=object_type, properties=properties, pipelines=pipelines)
 
@@ -262,7 +297,8 @@ def _with_options(prop, options):
 def forget(connection):
     """Drops the cached answers for the connection's account, so the next page view asks HubSpot again."""
     keys = [_cache_key(connection, "properties:" + t) for t, label in HUBSPOT_OBJECT_TYPES]
-    keys.append(_cache_key(connection, "pipelines:" + HUBSPOT_DEALS))
+    keys += [_cache_key(connection, "pipelines:" + t) for t in PIPELINE_PROPERTIES]
+    keys.append(_cache_key(connection, "custom-object-types"))
     cache.delete_many(keys)
 
 

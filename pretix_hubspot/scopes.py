@@ -19,9 +19,34 @@ PROPERTY_SCOPES = (
     "crm.schemas.contacts.write",
     "crm.schemas.deals.write",
 )
+# Only needed for mappings onto companies, line items, tickets and custom objects, which not every event uses (a
+# connection made before they existed lacks them; the settings page names the type that needs one).
+OBJECT_SCOPES = (
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.schemas.companies.read",
+    "crm.schemas.companies.write",
+    "crm.objects.line_items.read",
+    "crm.objects.line_items.write",
+    "crm.schemas.line_items.read",
+    "crm.schemas.line_items.write",
+    "crm.objects.tickets.read",
+    "crm.objects.tickets.write",
+    "crm.schemas.tickets.read",
+    "crm.schemas.tickets.write",
+    "crm.objects.custom.read",
+    "crm.objects.custom.write",
+    "crm.schemas.custom.read",
+)
 # Only needed for the "Marketing event" section (marketing_events.py).
 MARKETING_EVENT_SCOPES = (
     "crm.objects.marketing_events.read",
     "crm.objects.marketing_events.write",
 )
-OPTIONAL_SCOPES = PROPERTY_SCOPES + MARKETING_EVENT_SCOPES
+OPTIONAL_SCOPES = PROPERTY_SCOPES + OBJECT_SCOPES + MARKETING_EVENT_SCOPES
+# What a mapping onto each object type needs: reading and writing its records and reading its properties.
+OBJECT_TYPE_SCOPES = {
+    object_type: ("crm.objects.{}.read".format(object_type), "crm.objects.{}.write".format(object_type),
+                  "crm.schemas.{}.read".format(object_type))
+    for object_type in ("contacts", "companies", "deals", "line_items", "tickets")
+}

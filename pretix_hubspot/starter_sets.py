@@ -12,7 +12,9 @@ from typing import Dict, List, Optional, Tuple
 from pretix.base.models import Order
 
 from .datasync_api import MODE_OVERWRITE, get_data_fields
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, PRETIX_ORDER, PRETIX_ORDER_POSITION
+from .models import (
+    HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER, PRETIX_ORDER_POSITION,
+)
 from .schema import DEAL_STAGE_PROPERTY, ObjectSchema, Pipeline
 
 ORDER_ID_PROPERTY = "pretix_order_id"
@@ -33,6 +35,18 @@ STARTER_SETS: Dict[Tuple[str, str], StarterSet] = {
             ("invoice_address_name_given_name", "firstname"),
             ("invoice_address_name_family_name", "lastname"),
             ("invoice_address_company", "company"),
+            ("invoice_address_street", "address"),
+            ("invoice_address_zipcode", "zip"),
+            ("invoice_address_city", "city"),
+            ("invoice_address_country", "country"),
+        ),
+    ),
+    # The buyer's company, from the invoice address: its name identifies it (in a property with unique values), so
+    # that every order naming the same company ends up in one company record.
+    (PRETIX_ORDER, HUBSPOT_COMPANIES): StarterSet(
+        identifier=("invoice_address_company", ORDER_ID_PROPERTY),
+        rows=(
+            ("invoice_address_company", "name"),
             ("invoice_address_street", "address"),
             ("invoice_address_zipcode", "zip"),
             ("invoice_address_city", "city"),
@@ -63,6 +77,14 @@ STARTER_SETS: Dict[Tuple[str, str], StarterSet] = {
             ("ticket_id", "dealname"),
             ("ticket_price", "amount"),
             ("ticket_status", DEAL_STAGE_PROPERTY),
+        ),
+    ),
+    # One line item per ticket on the order's deal (the quantity is always 1, see sync.LINE_ITEM_QUANTITY).
+    (PRETIX_ORDER_POSITION, HUBSPOT_LINE_ITEMS): StarterSet(
+        identifier=("ticket_id", ORDER_ID_PROPERTY),
+        rows=(
+            ("product", "name"),
+            ("ticket_price", "price"),
         ),
     ),
 }

@@ -29,14 +29,15 @@ from .client import (
     HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
     reconnect_message, required_rule_message,
 )
+from .currency import currency_missing, currency_property, missing_currency_message
 from .datasync_api import (
-    EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue, OrderSyncResult,
-    OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError, assign_properties,
-    datasync_providers,
+    EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, MODE_SET_IF_NEW, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue,
+    OrderSyncResult, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
+    assign_properties, datasync_providers,
 )
 from .event_options import include_test_orders
 from .matching import find_records, group_objects
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
+from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from .record_links import label_for_link, stored_name
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 
@@ -51,7 +52,10 @@ RECONNECT_WAIT = timedelta(hours=6)
 # what would wait longer goes back into the queue (HubSpotRateLimited), so no order is sent by two workers at once.
 PRETIX_IN_FLIGHT_TIMEOUT = timedelta(minutes=20)
 CHUNK_MAX_WAIT = PRETIX_IN_FLIGHT_TIMEOUT / 4
-LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",)}
+LABEL_PROPERTIES = {HUBSPOT_CONTACTS: ("email", "firstname", "lastname"), HUBSPOT_DEALS: ("dealname",),
+                    HUBSPOT_COMPANIES: ("name",), HUBSPOT_LINE_ITEMS: ("name",), HUBSPOT_TICKETS: ("subject",)}
+# A line item stands for one ticket (order position): its quantity is 1 unless a row of the mapping says otherwise.
+LINE_ITEM_QUANTITY = "1"
 
 
 class AbortRun(Exception):
@@ -79,6 +83,8 @@ class SyncObject:
         self.error = None
         self.truncated = []
         self.associated = []
+        # line items: the id of the deal the line item belongs to (HubSpot allows exactly one)
+        self.parent_deal = None
         # A failure after the record was written (its associations): the record id is remembered all the same.
         self.association_error = None
 
@@ -360,6 +366,8 @@ class HubSpotSync(OutboundSyncProvider):
             all_objects = []
             for mapping in self.mappings:
                 objects = self._build_objects(mapping, outcomes, previous)
+                if mapping.external_object_type == HUBSPOT_LINE_ITEMS:
+                    self._find_parent_deals(mapping, objects, outcomes)
                 all_objects += objects
                 self._sync_mapping(mapping, objects)
                 self._raise_if_connection_broken(objects)
@@ -426,6 +434,7 @@ class HubSpotSync(OutboundSyncProvider):
         definitions = self.property_definitions(mapping.external_object_type)
         missing = [p for p in [mapping.external_id_field] + [m["external_field"] for m in mapping.property_mappings]
                    if p not in definitions]
+        currency_error = self._currency_error(mapping, definitions)
         for outcome in outcomes.values():
             order = outcome.order
             order_inputs = {ORDER: order, EVENT: self.event}
@@ -453,6 +462,10 @@ class HubSpotSync(OutboundSyncProvider):
                         _("HubSpot has no such property (any more). Please check the mapping in Settings → HubSpot."))]))
                     entries.append(None)
                     continue
+                if currency_error:
+                    outcome.add_error(SyncConfigError([self._message(order, mapping, None, currency_error)]))
+                    entries.append(None)
+                    continue
                 try:
                     obj = self._build_object(mapping, order, position, inputs, definitions, previous)
                 except BaseSyncError as e:
@@ -463,6 +476,44 @@ class HubSpotSync(OutboundSyncProvider):
                 if obj is not None:
                     objects.append(obj)
         return objects
+
+    def _currency(self, mapping, definitions):
+        """The property that carries the event's currency for this mapping's records, if any (see currency.py)."""
+        name = currency_property(mapping.external_object_type, [m["external_field"] for m in mapping.property_mappings])
+        return name if name in definitions else None
+
+    def _currency_error(self, mapping, definitions):
+        name = self._currency(mapping, definitions)
+        if name and currency_missing(self.event.currency, definitions[name]["options"]):
+            with language(self.event.settings.locale):
+                return str(missing_currency_message(self.event.currency))
+        return None
+
+    def _find_parent_deals(self, mapping, objects, outcomes):
+        """
+        A line item belongs to exactly one deal: the deal of the same position where a mapping makes one deal per
+        position, else the order's deal, both written by an earlier mapping of this run. Without one, the line item is
+        not written at all (HubSpot would keep it unattached to any deal).
+        """
+        earlier_deal_mappings = [m for m in self.mappings[:self.mappings.index(mapping)]
+                                 if m.external_object_type == HUBSPOT_DEALS]
+        for obj in objects:
+            deals = [o for m in earlier_deal_mappings for o in outcomes[obj.order.pk].objects.get(m.id, [])
+                     if o is not None]
+            deal = next((d for d in deals if d.position is not None and obj.position is not None
+                         and d.position.pk == obj.position.pk), None) or next(
+                (d for d in deals if d.position is None), None)
+            if not earlier_deal_mappings:
+                with language(self.event.settings.locale):
+                    obj.fail(SyncConfigError([_("A line item belongs to a deal in HubSpot, but no mapping above this "
+                                                "one transfers the order (or the ticket) to HubSpot's deals. Please "
+                                                "add a mapping “Order → Deals” above it in Settings → HubSpot.")]))
+            elif deal is None or deal.error or not deal.record_id:
+                with language(self.event.settings.locale):
+                    obj.fail(RecoverableSyncError([_("The line item was not transferred because the order's deal "
+                                                     "could not be written; it follows once the deal is in HubSpot.")]))
+            else:
+                obj.parent_deal = deal.record_id
 
     def _build_object(self, mapping, order, position, inputs, definitions, previous):
         id_row = {"pretix_field": mapping.pretix_id_field, "external_field": mapping.external_id_field}
@@ -478,6 +529,11 @@ class HubSpotSync(OutboundSyncProvider):
                 truncated.append(field)
                 logger.info("Order %s: value for HubSpot property %s cut to HubSpot's limit", order.code, field)
             values.append((field, text, mode))
+        if mapping.external_object_type == HUBSPOT_LINE_ITEMS and all(field != "quantity" for field, t, m in values):
+            values.append(("quantity", LINE_ITEM_QUANTITY, MODE_SET_IF_NEW))
+        currency = self._currency(mapping, definitions)
+        if currency:
+            values.append((currency, self.event.currency, MODE_OVERWRITE))
         email = None
         if mapping.external_object_type == HUBSPOT_CONTACTS:
             email = next((text for field, text, mode in values if field == "email" and text), None)
@@ -524,6 +580,10 @@ class HubSpotSync(OutboundSyncProvider):
             object_type == HUBSPOT_CONTACTS and id_property == "email")
         read_properties = ({id_property} | {m["external_field"] for m in mapping.property_mappings}
                            | set(LABEL_PROPERTIES.get(object_type, ())))
+        currency = self._currency(mapping, definitions)
+        if currency:
+            # read back, so that a re-sync finds the currency in place and writes nothing
+            read_properties.add(currency)
         find_records(self.api, object_type, objects, id_property, unique, read_properties)
         groups = group_objects(objects, object_type)
         for group in groups:
@@ -590,6 +650,7 @@ class HubSpotSync(OutboundSyncProvider):
     def _associate(self, outcomes):
         """Associates each deal with the buyer's and attendees' contacts of the same order (HubSpot's default type)."""
         wanted = {}
+        self._associate_line_items(outcomes)
         for outcome in outcomes.values():
             objects = [o for objs in outcome.objects.values() for o in objs if o and o.record_id and not o.error]
             contacts = [o for o in objects if o.mapping.external_object_type == HUBSPOT_CONTACTS]
@@ -611,6 +672,28 @@ class HubSpotSync(OutboundSyncProvider):
                     deal.association_error = deal.association_error or result
                     if pair[1] in deal.associated:
                         deal.associated.remove(pair[1])
+
+    def _associate_line_items(self, outcomes):
+        """Associates each new line item (or one whose deal changed) with its deal, in one batch per chunk."""
+        wanted = {}
+        for outcome in outcomes.values():
+            for obj in (o for objs in outcome.objects.values() for o in objs if o and o.record_id and not o.error):
+                if obj.mapping.external_object_type != HUBSPOT_LINE_ITEMS or not obj.parent_deal:
+                    continue
+                done = None
+                if obj.previous and obj.remembered_id == obj.record_id:
+                    done = (obj.previous.sync_info or {}).get("associated_deal")
+                obj.associated = [obj.parent_deal] if done == obj.parent_deal else []
+                if done != obj.parent_deal:
+                    wanted.setdefault((obj.record_id, obj.parent_deal), []).append(obj)
+        if not wanted:
+            return
+        for pair, result in associate_default(self.api, HUBSPOT_LINE_ITEMS, HUBSPOT_DEALS, list(wanted)).items():
+            for obj in wanted[pair]:
+                if isinstance(result, Exception):
+                    obj.association_error = obj.association_error or result
+                else:
+                    obj.associated = [pair[1]]
 
     def _save_results(self, outcomes, connection, add_errors=True):
         """
@@ -643,6 +726,8 @@ class HubSpotSync(OutboundSyncProvider):
                     info = {"action": group.action, "object_id": obj.record_id, "portal_id": connection.portal_id}
                     if mapping.external_object_type == HUBSPOT_DEALS:
                         info["associated_contacts"] = obj.associated
+                    elif mapping.external_object_type == HUBSPOT_LINE_ITEMS and obj.associated:
+                        info["associated_deal"] = obj.associated[0]
                     if obj.truncated:
                         info["truncated"] = obj.truncated
                     result.external_object_type = mapping.external_object_type

@@ -12,11 +12,12 @@ from typing import List, Optional, Union
 from django.utils.translation import gettext_lazy as _
 from pretix.base.models import Question
 
+from .currency import currency_missing, currency_property, missing_currency_message
 from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION, get_data_fields
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
+from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from .schema import (
-    DEAL_PIPELINE_PROPERTY, DEAL_STAGE_PROPERTY, TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER,
-    ObjectSchema,
+    DEAL_STAGE_PROPERTY, PIPELINE_PROPERTIES, STAGE_PROPERTIES, TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY,
+    TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER, ObjectSchema,
 )
 
 ERROR = "error"
@@ -26,6 +27,7 @@ IDENTIFIER = "identifier"
 CHOICE_TYPES = (Question.TYPE_CHOICE, Question.TYPE_CHOICE_MULTIPLE)
 QUESTION_TYPE_LABELS = dict(Question.TYPE_CHOICES)
 DEAL_NAME_PROPERTY = "dealname"
+TICKET_NAME_PROPERTY = "subject"
 EMAIL_PROPERTY = "email"
 
 # Which pretix field types fit which HubSpot property types. Text properties take anything.
@@ -144,7 +146,9 @@ class MappingValidator:
 
     @property
     def object_type_label(self):
-        return {HUBSPOT_CONTACTS: _("contacts"), HUBSPOT_DEALS: _("deals")}.get(self.object_type, self.object_type)
+        labels = {HUBSPOT_CONTACTS: _("contacts"), HUBSPOT_DEALS: _("deals"), HUBSPOT_COMPANIES: _("companies"),
+                  HUBSPOT_LINE_ITEMS: _("line items"), HUBSPOT_TICKETS: _("tickets")}
+        return labels.get(self.object_type, self.object_type)
 
     def check_types(self, field, prop, row, target):
         """Type fit between a pretix field and a HubSpot property, including the value map."""
@@ -208,7 +212,7 @@ class MappingValidator:
                         value=value, prop=prop.display_name, option=option_labels[key], choices=choices or "–"),
                         target, "value_map")
                     return
-            if prop.name == DEAL_STAGE_PROPERTY and self.schema is not None:
+            if prop.name in STAGE_PROPERTIES and self.schema is not None:
                 self._check_stage_pipelines(value_map, target)
         elif value_map:
             if not self._check_complete(field, pretix_options, option_labels, value_map, target):
@@ -257,7 +261,8 @@ class MappingValidator:
     # --- the whole mapping -------------------------------------------------------------------------------------
 
     def validate(self, identifier: dict, rows: List[dict]) -> List[Issue]:
-        self.mapped_pipeline = any(r.get("external_field") == DEAL_PIPELINE_PROPERTY for r in rows)
+        pipeline_property = PIPELINE_PROPERTIES.get(self.object_type, (None, None))[0]
+        self.mapped_pipeline = any(r.get("external_field") == pipeline_property for r in rows)
 
         id_field = self.check_pretix_field(identifier.get("pretix_id_field"), IDENTIFIER, "pretix_id_field")
         id_prop = self.check_property(identifier.get("external_id_field"), IDENTIFIER, "external_id_field")
@@ -297,6 +302,10 @@ class MappingValidator:
             seen[name] = index
 
         targets = {r.get("external_field") for r in rows} | {identifier.get("external_id_field")}
+        currency = currency_property(self.object_type, targets)
+        currency_definition = self.schema.get(currency) if currency and self.schema is not None else None
+        if currency_definition is not None and currency_missing(self.event.currency, currency_definition.option_values):
+            self.add(ERROR, missing_currency_message(self.event.currency))
         if self.object_type == HUBSPOT_DEALS:
             if DEAL_NAME_PROPERTY not in targets:
                 self.add(ERROR, _("HubSpot needs a name for every deal. Please add a row that fills “Deal name” "
@@ -305,6 +314,15 @@ class MappingValidator:
                 self.add(ERROR, _("HubSpot needs a stage for every deal. Please add a row that fills “Deal stage” "
                                   "(dealstage), e.g. from “Order status”, and map each status onto a stage of your "
                                   "pipeline with the value mapping button."))
+        elif self.object_type == HUBSPOT_TICKETS:
+            if TICKET_NAME_PROPERTY not in targets:
+                self.add(ERROR, _("HubSpot needs a name for every ticket. Please add a row that fills “Ticket name” "
+                                  "(subject), e.g. from “Event and order code”."))
+            if TICKET_PIPELINE_PROPERTY not in targets or TICKET_STAGE_PROPERTY not in targets:
+                self.add(ERROR, _("HubSpot needs a pipeline and a status for every ticket. Please add rows that fill "
+                                  "“Pipeline” (hs_pipeline) and “Ticket status” (hs_pipeline_stage), e.g. from "
+                                  "“Order status”, and map each status onto a pipeline and a stage with the value "
+                                  "mapping button."))
         elif self.object_type == HUBSPOT_CONTACTS and EMAIL_PROPERTY not in targets:
             self.add(WARNING, _("HubSpot identifies contacts by their e-mail address. Without a row that fills “Email” "
                                 "(email), HubSpot cannot recognize a person it already knows and may create duplicate "

@@ -134,8 +134,8 @@ def test_hubspot_down_while_creating_is_reported(admin_client, connected_event, 
 
 @pytest.mark.django_db
 def test_unknown_object_type_and_unconnected_event_are_refused(admin_client, event, hubspot_app):
-    page = create(admin_client, event, "companies")
-    assert "contacts or deals" in page.content.decode()
+    page = create(admin_client, event, "products")
+    assert "Please choose the HubSpot object type to create the property for." in page.content.decode()
     page = create(admin_client, event, "contacts")
     assert "Please connect this event to HubSpot first." in page.content.decode()
     assert hubspot_app.request_count() == 0

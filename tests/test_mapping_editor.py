@@ -114,7 +114,7 @@ def test_changing_object_type_must_fit_the_existing_properties(admin_client, con
 @pytest.mark.django_db
 @pytest.mark.parametrize("tamper", [
     {"mappings-0-pretix_model": "Invoice"},
-    {"mappings-0-external_object_type": "companies"},
+    {"mappings-0-external_object_type": "products"},
     {"mappings-0-id": "not-a-number"},
     {"mappings-TOTAL_FORMS": "x"},
     {"mappings-0-ORDER": "first"},
@@ -258,6 +258,12 @@ def test_value_map_for_deal_stage(admin_client, connected_event, hubspot):
     ("OrderPosition", "contacts", ("attendee_email", "email"),
      [("attendee_name_given_name", "firstname"), ("attendee_name_family_name", "lastname"),
       ("attendee_company", "company")]),
+
+    ("Order", "companies", ("invoice_address_company", "pretix_order_id"),
+     [("invoice_address_company", "name"), ("invoice_address_street", "address"),
+      ("invoice_address_zipcode", "zip"), ("invoice_address_city", "city"), ("invoice_address_country", "country")]),
+    ("OrderPosition", "line_items", ("ticket_id", "pretix_order_id"),
+     [("product", "name"), ("ticket_price", "price")]),
 ])
 def test_starter_sets(admin_client, connected_event, hubspot, pretix_model, object_type, identifier, expected):
     add_order_id_property(hubspot, object_type)

@@ -9,8 +9,10 @@ run: HubSpot requests (total and per order), database queries (total and per ord
 
 The sandbox enforces HubSpot's 110 requests per 10 s and so does the plugin's limiter; for the unbatched comparison,
 which needs ~8 requests per order, both limits are lifted so that it finishes in minutes, not in a quarter of an hour
-(its request count is what matters). Environment: ``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0``
-(batched only).
+(its request count is what matters). Then, batched only, the same orders with five mappings: Order → Contacts,
+Order → Companies (50 company names shared by the orders), Order → Deals, Order position → Line items and Order
+position → Contacts (one attendee each), with the deal–contact and line item–deal associations. Environment:
+``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0`` (batched only).
 It runs inside pytest to reuse the test suite's database set-up and sandbox fixtures; add ``DB=postgres`` to
 ``make benchmark`` to measure on PostgreSQL.
 """
@@ -96,6 +98,72 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
     assert len(sandbox.records("contacts")) == count
     deal = sandbox.records("deals")[0]
     assert len(sandbox.associations("deals", deal["id"], "contacts")) == 1
+
+
+@pytest.mark.django_db
+def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch):
+    from django.db import connection as db_connection
+    from django_scopes import scopes_disabled
+    from pretix.base.services.datasync import sync_all
+
+    from pretix_hubspot.models import ObjectMapping
+    from pretix_hubspot.sync import HubSpotSync
+    from tests.helpers import make_order
+    from tests.helpers.sync import (
+        add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop, queue_rows,
+    )
+
+    count = ORDERS
+    logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
+    sandbox = hubspot_app
+    add_identifier_properties(sandbox)
+    for object_type in ("companies", "line_items"):
+        sandbox.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
+                             has_unique_value=True)
+    event = connected_event
+    contacts_mapping(event, position=0)
+    ObjectMapping.objects.create(
+        event=event, position=1, pretix_model="Order", external_object_type="companies",
+        pretix_id_field="invoice_address_company", external_id_field="pretix_order_id",
+        property_mappings=[prop("invoice_address_company", "name"), prop("invoice_address_city", "city")])
+    deals_mapping(event, position=2)
+    ObjectMapping.objects.create(
+        event=event, position=3, pretix_model="OrderPosition", external_object_type="line_items",
+        pretix_id_field="ticket_id", external_id_field="pretix_order_id",
+        property_mappings=[prop("product", "name"), prop("ticket_price", "price")])
+    attendee_mapping(event, position=4)
+    with scopes_disabled():
+        orders = [make_order(event, item, code=f"F{i:05d}", email=f"buyer{i}@example.org",
+                             attendees=[(f"Guest Number{i}", f"guest{i}@example.org")],
+                             invoice={"company": f"Company {i % 50}", "city": "Berlin", "country": "DE"})
+                  for i in range(count)]
+
+    def run(label):
+        with scopes_disabled():
+            for o in orders:
+                HubSpotSync.enqueue_order(o, "benchmark")
+        before = len(sandbox.request_log)
+        queries = []
+
+        def count_query(execute, sql, params, many, context):
+            queries.append(1)
+            return execute(sql, params, many, context)
+
+        start = time.monotonic()
+        with db_connection.execute_wrapper(count_query):
+            while queue_rows():
+                sync_all()
+        wall = time.monotonic() - start
+        RESULTS.append(("5 mappings, " + label, count, len(sandbox.request_log) - before, len(queries), wall))
+
+    run("first export")
+    assert len(sandbox.records("companies")) == min(count, 50)
+    assert len(sandbox.records("line_items")) == count
+    assert len(sandbox.records("contacts")) == 2 * count
+    run("re-sync")
+    assert len(sandbox.records("line_items")) == count
+    line_item = sandbox.records("line_items")[0]
+    assert len(sandbox.associations("line_items", line_item["id"], "deals")) == 1
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from pretix.helpers.security import (
 )
 
 from .. import conf, connections, event_options, identifier_property, oauth, oauth_state, schema, scope_descriptions
-from ..models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
+from ..models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
+from ..scopes import OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from .organizer import event_page_context
 
 logger = logging.getLogger(__name__)
@@ -87,13 +88,20 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "granted_scopes": sorted(connection.scopes or []),
                 "permissions_in_words": scope_descriptions.describe(connection.scopes),
                 "identifier_properties": self.identifier_properties(connection),
-                "missing_optional_scopes": [s for s in conf.PROPERTY_SCOPES if s not in (connection.scopes or [])],
+                "missing_optional_scopes": [s for s in PROPERTY_SCOPES if s not in (connection.scopes or [])],
+                "types_lacking_permission": self.types_lacking_permission(connection),
                 "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })
         # Connections by access token (the organizer's HubSpot page)
         ctx.update(event_page_context(self.request))
         return ctx
+
+    def types_lacking_permission(self, connection):
+        """The object types whose mappings the connection cannot write, e.g. made before the plugin supported them."""
+        granted = set(connection.scopes or [])
+        return [label for object_type, label in HUBSPOT_OBJECT_TYPES
+                if not set(OBJECT_TYPE_SCOPES.get(object_type, ())) <= granted]
 
     def identifier_properties(self, connection):
         """
@@ -105,7 +113,12 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         """
         may_ask = not connection.needs_reconnect and not connection.last_refresh_error
         states = []
+        # Contacts and deals always (the guide's mappings), other types once a mapping of the event uses them: each
+        # type listed costs a request to HubSpot when its fields are not cached.
+        used = set(self.request.event.hubspot_object_mappings.values_list("external_object_type", flat=True))
         for object_type, label in HUBSPOT_OBJECT_TYPES:
+            if object_type not in (HUBSPOT_CONTACTS, HUBSPOT_DEALS) and object_type not in used:
+                continue
             try:
                 properties = (schema.get_properties(connection, object_type) if may_ask
                               else schema.cached_properties(connection, object_type))
@@ -240,7 +253,7 @@ class IdentifierPropertyCreateView(EventActionView):
         object_type = request.POST.get("object_type")
         labels = dict(HUBSPOT_OBJECT_TYPES)
         if object_type not in labels:
-            messages.error(request, _("Please choose whether to create the property for contacts or deals."))
+            messages.error(request, _("Please choose the HubSpot object type to create the property for."))
             return self.back()
         event_connection = EventConnection.objects.filter(event=request.event).select_related("connection").first()
         if event_connection is None:
