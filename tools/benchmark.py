@@ -43,17 +43,41 @@ def print_results():
             label, n, requests, requests / n, queries, queries / n, wall))
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("batching", [True, False] if COMPARE else [True], ids=["batched", "unbatched"][:2 if COMPARE else 1])
-def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
+def measure(label, orders, sandbox):
+    """Queues the orders and drains pretix's queue; records HubSpot requests, database queries and wall time."""
     from django.db import connection as db_connection
     from django_scopes import scopes_disabled
     from pretix.base.services.datasync import sync_all
 
+    from pretix_hubspot.sync import HubSpotSync
+    from tests.helpers.sync import queue_rows
+
+    with scopes_disabled():
+        for o in orders:
+            HubSpotSync.enqueue_order(o, "benchmark")
+    before = len(sandbox.request_log)
+    queries = []
+
+    def count_query(execute, sql, params, many, context):
+        queries.append(1)
+        return execute(sql, params, many, context)
+
+    start = time.monotonic()
+    with db_connection.execute_wrapper(count_query):
+        while queue_rows():  # sync_all takes up to 1,000 jobs per run, like pretix's periodic task
+            sync_all()
+    RESULTS.append((label, len(orders), len(sandbox.request_log) - before, len(queries), time.monotonic() - start))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batching", [True, False] if COMPARE else [True], ids=["batched", "unbatched"][:2 if COMPARE else 1])
+def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
+    from django_scopes import scopes_disabled
+
     from pretix_hubspot import ratelimit
     from pretix_hubspot.sync import HubSpotSync
     from tests.helpers import make_order
-    from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
+    from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping
 
     count = ORDERS
     # One info line per synced order would drown the figures.
@@ -72,24 +96,7 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
                              attendees=[(f"Buyer Number{i}", None)]) for i in range(count)]
 
     def run(label):
-        with scopes_disabled():
-            for o in orders:
-                HubSpotSync.enqueue_order(o, "benchmark")
-        before = len(sandbox.request_log)
-        queries = []
-
-        def count_query(execute, sql, params, many, context):
-            queries.append(1)
-            return execute(sql, params, many, context)
-
-        start = time.monotonic()
-        with db_connection.execute_wrapper(count_query):
-            while queue_rows():  # sync_all takes up to 1,000 jobs per run, like pretix's periodic task
-                sync_all()
-        wall = time.monotonic() - start
-        requests = len(sandbox.request_log) - before
-        RESULTS.append((("batched" if batching else "unbatched") + ", " + label, count, requests,
-                        len(queries), wall))
+        measure(("batched" if batching else "unbatched") + ", " + label, orders, sandbox)
 
     run("first export")
     assert len(sandbox.records("contacts")) == count
@@ -102,16 +109,11 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
 
 @pytest.mark.django_db
 def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch):
-    from django.db import connection as db_connection
     from django_scopes import scopes_disabled
-    from pretix.base.services.datasync import sync_all
 
     from pretix_hubspot.models import ObjectMapping
-    from pretix_hubspot.sync import HubSpotSync
     from tests.helpers import make_order
-    from tests.helpers.sync import (
-        add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop, queue_rows,
-    )
+    from tests.helpers.sync import add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop
 
     count = ORDERS
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
@@ -139,22 +141,7 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
                   for i in range(count)]
 
     def run(label):
-        with scopes_disabled():
-            for o in orders:
-                HubSpotSync.enqueue_order(o, "benchmark")
-        before = len(sandbox.request_log)
-        queries = []
-
-        def count_query(execute, sql, params, many, context):
-            queries.append(1)
-            return execute(sql, params, many, context)
-
-        start = time.monotonic()
-        with db_connection.execute_wrapper(count_query):
-            while queue_rows():
-                sync_all()
-        wall = time.monotonic() - start
-        RESULTS.append(("5 mappings, " + label, count, len(sandbox.request_log) - before, len(queries), wall))
+        measure("5 mappings, " + label, orders, sandbox)
 
     run("first export")
     assert len(sandbox.records("companies")) == min(count, 50)
