@@ -158,3 +158,103 @@ def previous_associations(obj, row, target):
         # Written before the association setup existed: the deal remembered all its contacts in one list.
         return info.get("associated_contacts", [])
     return []
+
+
+# --- The editor's "Association setup" -------------------------------------------------------------------------------
+
+def target_value(row: AssociationRow) -> str:
+    """A row as the value of the editor's select: ``<mapping id>:<category>:<type id>`` (both empty: default)."""
+    if row.labelled:
+        return "{}:{}:{}".format(row.to_mapping, row.category, row.type_id)
+    return "{}::".format(row.to_mapping)
+
+
+def parse_target(value, remove_stale=False) -> Optional[AssociationRow]:
+    try:
+        mapping_id, category, type_id = str(value).split(":")
+        return AssociationRow(to_mapping=int(mapping_id), category=category,
+                              type_id=int(type_id) if type_id else None, remove_stale=remove_stale)
+    except ValueError:
+        return None
+
+
+def earlier_mappings(mapping):
+    """The mappings of the event evaluated before ``mapping``: the ones its records can be associated with."""
+    mappings = list(mapping.event.hubspot_object_mappings.all())
+    return mappings[:[m.pk for m in mappings].index(mapping.pk)] if mapping in mappings else []
+
+
+def association_types(connection, from_type, to_type):
+    """The account's types for the pair, or None when HubSpot cannot be asked right now."""
+    from .schema import SchemaUnavailable, get_association_types
+    if connection is None:
+        return None
+    try:
+        return get_association_types(connection, from_type, to_type)
+    except SchemaUnavailable:
+        return None
+
+
+def target_choices(mapping, connection, current_rows=()):
+    """
+    The select's options, grouped per earlier mapping: HubSpot's default association and every label of the pair
+    in the account (e.g. "Primary", or the account's own "Attendee"). Stored rows stay selectable when HubSpot
+    cannot be asked.
+    """
+    from django.utils.translation import gettext as _
+    groups = []
+    for index, earlier in enumerate(earlier_mappings(mapping), start=1):
+        types = association_types(connection, mapping.external_object_type, earlier.external_object_type)
+        options = [("{}::".format(earlier.pk), _("Associated (no label)"))]
+        for t in types or []:
+            if t.label:
+                options.append(("{}:{}:{}".format(earlier.pk, t.category, t.type_id), t.label))
+        known = {value for value, text in options}
+        for row in current_rows:
+            if row.to_mapping == earlier.pk and target_value(row) not in known:
+                options.append((target_value(row), row.label or str(row.type_id)))
+        if types == []:
+            options = [(value, text) for value, text in options if value in {target_value(r) for r in current_rows}]
+        if options:
+            groups.append(("{}. {}".format(index, earlier), options))
+    return groups
+
+
+def check_rows(mapping, connection, rows):
+    """
+    Validates the rows of the editor. Returns ``(rows with labels filled in, [(row index, message)])``: the earlier
+    mapping must exist and come before this one, HubSpot must be able to associate the two object types, the label
+    must exist in the account, and no association may be set up twice.
+    """
+    from django.utils.translation import gettext as _
+    earlier = {m.pk: m for m in earlier_mappings(mapping)}
+    checked, problems, seen = [], [], set()
+    for index, row in enumerate(rows):
+        target = earlier.get(row.to_mapping) if row else None
+        if target is None:
+            problems.append((index, _("Associations can only refer to a mapping that is evaluated before this one. "
+                                      "Please choose one of the mappings above this one in the list.")))
+            continue
+        if (row.to_mapping, row.type_id) in seen:
+            problems.append((index, _("This association is set up twice. Please remove one of the rows.")))
+            continue
+        seen.add((row.to_mapping, row.type_id))
+        types = association_types(connection, mapping.external_object_type, target.external_object_type)
+        label = row.label
+        if types is not None:
+            if not types:
+                problems.append((index, _("HubSpot cannot associate {from_type} with {to_type}. Please remove this "
+                                          "row.").format(from_type=mapping.get_external_object_type_display(),
+                                                         to_type=target.get_external_object_type_display())))
+                continue
+            if row.labelled:
+                match = [t for t in types if t.type_id == row.type_id and t.category == row.category and t.label]
+                if not match:
+                    problems.append((index, _("The HubSpot account has no such association label (any more). Please "
+                                              "choose another one, or create it in HubSpot and read the fields "
+                                              "from HubSpot again.")))
+                    continue
+                label = match[0].label
+        checked.append(AssociationRow(to_mapping=row.to_mapping, category=row.category, type_id=row.type_id,
+                                      label=label, remove_stale=row.remove_stale))
+    return checked, problems
