@@ -205,18 +205,20 @@ def target_choices(mapping, connection, current_rows=()):
     groups = []
     for index, earlier in enumerate(earlier_mappings(mapping), start=1):
         types = association_types(connection, mapping.external_object_type, earlier.external_object_type)
-        options = [("{}::".format(earlier.pk), _("Associated (no label)"))]
+        # The option names the mapping too: a closed select shows only the option, not its group.
+        name = "{}. {}".format(index, earlier)
+        options = [("{}::".format(earlier.pk), "{}: {}".format(name, _("Associated (no label)")))]
         for t in types or []:
             if t.label:
-                options.append(("{}:{}:{}".format(earlier.pk, t.category, t.type_id), t.label))
+                options.append(("{}:{}:{}".format(earlier.pk, t.category, t.type_id), "{}: {}".format(name, t.label)))
         known = {value for value, text in options}
         for row in current_rows:
             if row.to_mapping == earlier.pk and target_value(row) not in known:
-                options.append((target_value(row), row.label or str(row.type_id)))
+                options.append((target_value(row), "{}: {}".format(name, row.label or row.type_id)))
         if types == []:
             options = [(value, text) for value, text in options if value in {target_value(r) for r in current_rows}]
         if options:
-            groups.append(("{}. {}".format(index, earlier), options))
+            groups.append((name, options))
     return groups
 
 

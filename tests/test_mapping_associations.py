@@ -60,10 +60,10 @@ def test_editor_offers_the_accounts_labels_of_earlier_mappings(admin_client, thr
     contacts, companies, deals = three_mappings
     hubspot.add_association_label("deals", "contacts", "Buyer")
     html = admin_client.get(edit_url(deals)).content.decode()
-    assert f'<option value="{companies.pk}:HUBSPOT_DEFINED:5">Primary</option>' in html
-    assert f'<option value="{companies.pk}::">Associated (no label)</option>' in html
-    assert f'<option value="{contacts.pk}::">Associated (no label)</option>' in html
-    assert '">Buyer</option>' in html
+    assert f'<option value="{companies.pk}:HUBSPOT_DEFINED:5">2. Order → Companies: Primary</option>' in html
+    assert f'<option value="{companies.pk}::">2. Order → Companies: Associated (no label)</option>' in html
+    assert f'<option value="{contacts.pk}::">1. Order → Contacts: Associated (no label)</option>' in html
+    assert '">1. Order → Contacts: Buyer</option>' in html
     assert "Remove associations that no longer hold" in html
     # The companies mapping comes before the deals: it can only associate with the contacts.
     html = admin_client.get(edit_url(companies)).content.decode()
@@ -88,7 +88,7 @@ def test_saving_the_primary_company_and_a_custom_label(admin_client, three_mappi
     assert log_actions(deals.event) == ["pretix_hubspot.mapping.changed"]
     # The saved rows are shown again, with a new empty row to add one.
     html = response.content.decode()
-    assert f'<option value="{companies.pk}:HUBSPOT_DEFINED:5" selected>Primary</option>' in html
+    assert f'<option value="{companies.pk}:HUBSPOT_DEFINED:5" selected>2. Order → Companies: Primary</option>' in html
     assert 'name="associations-TOTAL_FORMS" value="3"' in html
 
     # Removing a row.
