@@ -333,7 +333,7 @@ class PreviewBuilder:
     def association_targets(self, mapping):
         """The earlier mappings of the association setup, each with its label: "“Order → Companies” (Primary)"."""
         by_id = {m.id: m for m in self.sync.mappings}
-        return ["“{}” ({})".format(by_id[row.to_mapping], row.label or _("no label"))
+        return [_("“{mapping}” ({label})").format(mapping=by_id[row.to_mapping], label=row.label or _("no label"))
                 for row in rows_of(mapping) if row.to_mapping in by_id]
 
     def record(self, mapping, position, obj, group, definitions, how, mapping_failed):
