@@ -114,6 +114,50 @@ def associate_default(api, from_type, to_type, pairs):
     return outcome
 
 
+def associate_labelled(api, from_type, to_type, category, type_id, pairs):
+    """Creates the association of one labelled type for each ``(from id, to id)``. Returns ``{pair: True or exception}``."""
+    fn = api.sdk.crm.associations.v4.batch_api.create
+    types = [{"associationCategory": category, "associationTypeId": type_id}]
+    return _pairs_request(api, fn, from_type, to_type,
+                          lambda f, t: {"from": {"id": f}, "to": {"id": t}, "types": types}, pairs)
+
+
+def archive_associations(api, from_type, to_type, pairs, category="", type_id=None):
+    """
+    Removes associations: with ``type_id`` only that label (``batch/labels/archive``; the records stay associated
+    by their other types), without it every association between the two records (``batch/archive``).
+    """
+    if type_id is None:
+        fn = api.sdk.crm.associations.v4.batch_api.archive
+
+        def body(f, t):
+            return {"from": {"id": f}, "to": [{"id": t}]}
+    else:
+        fn = api.sdk.crm.associations.v4.batch_api.archive_labels
+        types = [{"associationCategory": category, "associationTypeId": type_id}]
+
+        def body(f, t):
+            return {"from": {"id": f}, "to": {"id": t}, "types": types}
+    return _pairs_request(api, fn, from_type, to_type, body, pairs)
+
+
+def _pairs_request(api, fn, from_type, to_type, body, pairs):
+    outcome = {}
+
+    def send(batch):
+        response = api.call(fn, from_type, to_type, {"inputs": [body(f, t) for f, t in batch]})
+        errors = list(_get(response, "errors") or [])
+        if not errors:
+            return {pair: True for pair in batch}, []
+        if len(batch) == 1:
+            return {}, [(batch[0], _batch_error(errors[0]))]
+        return {}, [(pair, None) for pair in batch]  # asked again one by one, to find the input HubSpot meant
+
+    for chunk in chunks(list(dict.fromkeys(pairs))):
+        _send_isolated(send, chunk, outcome, key=lambda pair: pair)
+    return outcome
+
+
 def _send_isolated(send, batch, outcome, key=lambda item: item.key):
     try:
         results, leftovers = send(batch)

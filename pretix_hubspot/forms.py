@@ -188,3 +188,50 @@ def object_mapping_formset_for(event, data=None):
         for form in formset.forms:
             form.instance = mappings.get(form.initial.get("id"))
     return formset
+
+
+ASSOCIATIONS_PREFIX = "associations"
+
+
+class AssociationForm(forms.Form):
+    """One row of the editor's "Association setup": an earlier mapping and the association type (label)."""
+
+    target = forms.CharField(
+        label=_("Associate with"), required=False,
+        widget=forms.Select(),
+    )
+    remove_stale = forms.BooleanField(
+        label=_("Remove associations that no longer hold"), required=False,
+        help_text=_("When a later transfer finds that a record no longer belongs to this one (e.g. a ticket went to "
+                    "another order), the association is removed in HubSpot."),
+    )
+
+    def __init__(self, *args, target_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].widget.choices = [("", _("– choose –"))] + list(target_choices)
+
+
+BaseAssociationFormSet = formset_factory(AssociationForm, extra=1, can_delete=True)
+
+
+class AssociationFormSet(BaseAssociationFormSet):
+    def __init__(self, *args, target_choices=(), **kwargs):
+        self.target_choices = target_choices
+        kwargs.setdefault("prefix", ASSOCIATIONS_PREFIX)
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "target_choices": self.target_choices}
+
+    @property
+    def empty_form(self):
+        form = self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"), empty_permitted=True,
+                         use_required_attribute=False, target_choices=self.target_choices)
+        self.add_fields(form, None)
+        return form
+
+    def rows(self):
+        """``(form, target value, remove_stale)`` of the rows to keep, in order."""
+        return [(form, form.cleaned_data.get("target") or "", bool(form.cleaned_data.get("remove_stale")))
+                for form in self.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("target")]

@@ -161,6 +161,8 @@ class ObjectMapping(LoggedModel):
     pretix_id_field = models.CharField(max_length=255, blank=True, verbose_name=_("pretix field"))
     external_id_field = models.CharField(max_length=255, blank=True, verbose_name=_("HubSpot field"))
     property_mappings = models.JSONField(default=list)
+    # The "Association setup": rows of ``associations.AssociationRow.as_json()``, each naming an earlier mapping.
+    associations = models.JSONField(default=list)
 
     objects = ScopedManager(organizer="event__organizer")
 

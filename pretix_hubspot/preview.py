@@ -17,10 +17,11 @@ from typing import List, Optional
 from django.utils.translation import gettext as _
 from pretix.control.forms.mapping import PropertyMappingForm
 
+from .associations import rows_of
 from .client import PAGE_MAX_WAIT
 from .currency import CURRENCY_PROPERTIES
 from .datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
-from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER_POSITION
+from .models import HUBSPOT_CONTACTS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER_POSITION
 from .record_links import record_label, record_name
 from .sync import HubSpotSync, OrderOutcome, plan_writes
 from .values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, same_value
@@ -320,12 +321,20 @@ class PreviewBuilder:
             text += " " + _("“{name}” does not require unique values in HubSpot, so the sync cannot look records up "
                             "by it and creates a new record for every order it has not transferred before.").format(
                 name=id_property)
-        if mapping.external_object_type == HUBSPOT_DEALS:
-            text += " " + _("After writing, it associates the deal with the contacts of the same order.")
-        elif mapping.external_object_type == HUBSPOT_LINE_ITEMS:
+        targets = self.association_targets(mapping)
+        if targets:
+            text += " " + _("After writing, it associates the record with the records of the same order of: "
+                            "{targets}.").format(targets=", ".join(targets))
+        if mapping.external_object_type == HUBSPOT_LINE_ITEMS:
             text += " " + _("After writing, it associates each line item with the deal of the same ticket, or else "
                             "of the order.")
         return text
+
+    def association_targets(self, mapping):
+        """The earlier mappings of the association setup, each with its label: "“Order → Companies” (Primary)"."""
+        by_id = {m.id: m for m in self.sync.mappings}
+        return [_("“{mapping}” ({label})").format(mapping=by_id[row.to_mapping], label=row.label or _("no label"))
+                for row in rows_of(mapping) if row.to_mapping in by_id]
 
     def record(self, mapping, position, obj, group, definitions, how, mapping_failed):
         sync = self.sync

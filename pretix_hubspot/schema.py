@@ -254,6 +254,26 @@ def get_custom_object_types(connection, fresh=False) -> List[Tuple[str, str]]:
         return []
 
 
+@dataclass(frozen=True)
+class AssociationType:
+    """One association type from one object type to another: the unlabelled default (label None) or a label."""
+    category: str
+    type_id: int
+    label: Optional[str]
+
+
+def get_association_types(connection, from_type, to_type, fresh=False) -> List[AssociationType]:
+    """
+    HubSpot's association types from ``from_type`` to ``to_type`` (association labels API): the unlabelled one first,
+    then HubSpot's labels (the "Primary" company) and the account's own. A pair HubSpot cannot associate has none.
+    """
+    def load(api):
+        response = api.call(api.sdk.crm.associations.v4.schema.definitions_api.get_all, from_type, to_type)
+        return [AssociationType(category=str(r.category), type_id=int(r.type_id), label=r.label or None)
+                for r in (response.results or [])]
+    return _fetch(connection, from_type, "association-types:{}:{}".format(from_type, to_type), load, fresh)
+
+
 def get_deal_pipelines(connection, fresh=False) -> List[Pipeline]:
     return get_pipelines(connection, HUBSPOT_DEALS, fresh)
 
@@ -298,7 +318,10 @@ def forget(connection):
     """Drops the cached answers for the connection's account, so the next page view asks HubSpot again."""
     keys = [_cache_key(connection, "properties:" + t) for t, label in HUBSPOT_OBJECT_TYPES]
     keys += [_cache_key(connection, "pipelines:" + t) for t in PIPELINE_PROPERTIES]
+    custom_types = [t for t, label in (cache.get(_cache_key(connection, "custom-object-types")) or [])]
     keys.append(_cache_key(connection, "custom-object-types"))
+    all_types = [t for t, label in HUBSPOT_OBJECT_TYPES] + custom_types
+    keys += [_cache_key(connection, "association-types:{}:{}".format(a, b)) for a in all_types for b in all_types]
     cache.delete_many(keys)
 
 

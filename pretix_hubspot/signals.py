@@ -64,17 +64,25 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
 
     if sender.hubspot_object_mappings.exists():
         return
+    copies = {}
     for mapping in other.hubspot_object_mappings.all():
         # The identifier is a pretix field too, and may name a check-in list.
         identifier = translate_property_mappings([{"pretix_field": mapping.pretix_id_field}], checkin_list_map)
-        sender.hubspot_object_mappings.create(
+        copies[mapping.pk] = (mapping, sender.hubspot_object_mappings.create(
             position=mapping.position,
             pretix_model=mapping.pretix_model,
             external_object_type=mapping.external_object_type,
             pretix_id_field=identifier[0]["pretix_field"] if mapping.pretix_id_field else "",
             external_id_field=mapping.external_id_field,
             property_mappings=translate_property_mappings(mapping.property_mappings, checkin_list_map),
-        )
+        ))
+    # The association setup names earlier mappings by id: in the copy, the copies of those mappings.
+    for original, copy in copies.values():
+        rows = [{**row, "to_mapping": copies[row.get("to_mapping")][1].pk}
+                for row in original.associations or [] if row.get("to_mapping") in copies]
+        if rows:
+            copy.associations = rows
+            copy.save(update_fields=["associations"])
 
 
 # --- Sync: order triggers -------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The data-sync provider: pretix's queue hands us orders, we write them to HubSpot
 pretix's ``OutboundSyncProvider`` syncs one order and one object at a time. HubSpot allows an OAuth app 110 requests
 per 10 seconds per account, so this provider takes the queue in chunks of up to 100 orders and writes each chunk
 with HubSpot's batch endpoints: per mapping one batch read per way of finding records, one batch update, one batch
-upsert (or create), and at the end one batch of default associations between the deals and contacts of each order.
+upsert (or create), and at the end one batch per pair of mappings for the associations the organizer set up (see
+``associations``) and one for the line items and their deals.
 Results, order log entries and errors per order are written exactly as pretix's base class writes them, so the
 order page's "Data transfer to external systems" box and the sync-problem pages work unchanged.
 """
@@ -24,6 +25,7 @@ from pretix.base.models import LogEntry, Order, OrderPosition
 from pretix.helpers import OF_SELF
 
 from . import marketing_events
+from .associations import AssociationStep
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
 from .client import (
     HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
@@ -83,6 +85,8 @@ class SyncObject:
         self.error = None
         self.truncated = []
         self.associated = []
+        # {association row key: [record ids]}: what this record is associated with through the association setup
+        self.associations = {}
         # line items: the id of the deal the line item belongs to (HubSpot allows exactly one)
         self.parent_deal = None
         # A failure after the record was written (its associations): the record id is remembered all the same.
@@ -648,30 +652,9 @@ class HubSpotSync(OutboundSyncProvider):
                     group.error = result
 
     def _associate(self, outcomes):
-        """Associates each deal with the buyer's and attendees' contacts of the same order (HubSpot's default type)."""
-        wanted = {}
+        """Line items with their deals, then the associations of each mapping's "Association setup"."""
         self._associate_line_items(outcomes)
-        for outcome in outcomes.values():
-            objects = [o for objs in outcome.objects.values() for o in objs if o and o.record_id and not o.error]
-            contacts = [o for o in objects if o.mapping.external_object_type == HUBSPOT_CONTACTS]
-            for deal in (o for o in objects if o.mapping.external_object_type == HUBSPOT_DEALS):
-                done = set()
-                if deal.previous and deal.remembered_id == deal.record_id:
-                    done = set((deal.previous.sync_info or {}).get("associated_contacts", []))
-                related = {c.record_id for c in contacts
-                           if deal.position is None or c.position is None or c.position.pk == deal.position.pk}
-                deal.associated = sorted(done | related)
-                for contact_id in sorted(related - done):
-                    wanted.setdefault((deal.record_id, contact_id), []).append(deal)
-        if not wanted:
-            return
-        for pair, result in associate_default(self.api, HUBSPOT_DEALS, HUBSPOT_CONTACTS, list(wanted)).items():
-            if isinstance(result, Exception):
-                for deal in wanted[pair]:
-                    # The deal itself was written: its id is kept, and the next attempt adds the association.
-                    deal.association_error = deal.association_error or result
-                    if pair[1] in deal.associated:
-                        deal.associated.remove(pair[1])
+        AssociationStep(self.api, self.mappings).run(outcomes)
 
     def _associate_line_items(self, outcomes):
         """Associates each new line item (or one whose deal changed) with its deal, in one batch per chunk."""
@@ -724,9 +707,9 @@ class HubSpotSync(OutboundSyncProvider):
                     group = obj.group
                     # The account goes with the id: only there does the id name this record (see _previous_results).
                     info = {"action": group.action, "object_id": obj.record_id, "portal_id": connection.portal_id}
-                    if mapping.external_object_type == HUBSPOT_DEALS:
-                        info["associated_contacts"] = obj.associated
-                    elif mapping.external_object_type == HUBSPOT_LINE_ITEMS and obj.associated:
+                    if obj.associations:
+                        info["associations"] = obj.associations
+                    if mapping.external_object_type == HUBSPOT_LINE_ITEMS and obj.associated:
                         info["associated_deal"] = obj.associated[0]
                     if obj.truncated:
                         info["truncated"] = obj.truncated

@@ -242,7 +242,9 @@ def test_preview_and_order_page_in_german(admin_client, locale, connected_event,
         "Vorschau der HubSpot-Daten", "Bestellung ABC12", "HubSpot würde die Daten dieser Bestellung wie unten gezeigt "
         "annehmen.", "Ein neuer Datensatz würde angelegt", "Bestellung → Kontakte", "Bestellung → Deals",
         "HubSpot-Eigenschaft", "Aktueller Wert in HubSpot", "Wert aus pretix", "Was passiert", "(neuer Datensatz)",
-        "Setzt den Wert des neuen Datensatzes.", "Nach dem Schreiben verknüpft die Synchronisation den Deal",
+        "Setzt den Wert des neuen Datensatzes.",
+        "Nach dem Schreiben verknüpft die Synchronisation den Datensatz mit den Datensätzen derselben Bestellung aus: "
+        "„Bestellung → Kontakte“ (ohne Label)",
         "Die Synchronisation sucht den Datensatz über die bei der letzten Übertragung dieser Bestellung gemerkte "
         "Datensatz-ID",
     ]:

@@ -95,7 +95,8 @@ def test_preview_of_new_records_writes_nothing(sync_event, order, admin_client, 
     assert "Ticket 1: Conference ticket – Jane Doe" in page and "Ticket 2: Conference ticket – John Smith" in page
     assert "the sync creates it by “email” = jane.doe@example.org" in page
     assert "the sync creates it by “pretix_order_id” = PYCONF-ABC12" in page
-    assert "it associates the deal with the contacts of the same order" in page
+    assert ("it associates the record with the records of the same order of: “Order → Contacts” (no label), "
+            "“Order position → Contacts” (no label)") in page
 
     # the buyer: identifier, e-mail and invoice name, each sent into the new record
     assert row(response, 0, "pretix_order_id") == [

@@ -14,9 +14,11 @@ from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import schema as hubspot_schema
+from .. import associations as association_setup, schema as hubspot_schema
 from ..datasync_api import get_data_fields
-from ..forms import IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for
+from ..forms import (
+    AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,
+)
 from ..permissions import SETTINGS_PERMISSION
 from ..schema import DEAL_STAGE_PROPERTY
 from ..starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
@@ -44,6 +46,7 @@ def log_data(mapping):
         "pretix_id_field": mapping.pretix_id_field,
         "external_id_field": mapping.external_id_field,
         "property_mappings": mapping.property_mappings,
+        "associations": mapping.associations,
     }
 
 
@@ -176,6 +179,32 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
                                          external_fields=external_fields)
         return identifier_form, formset
 
+    @cached_property
+    def association_formset(self):
+        stored = association_setup.rows_of(self.mapping)
+        connection = hubspot_schema.connection_for_event(self.request.event)
+        return AssociationFormSet(
+            data=self.request.POST if self.request.method == "POST" else None,
+            initial=[{"target": association_setup.target_value(r), "remove_stale": r.remove_stale} for r in stored],
+            target_choices=association_setup.target_choices(self.mapping, connection, stored),
+        )
+
+    def checked_associations(self):
+        """The association rows sent, validated; None when one of them has a problem (shown at its row)."""
+        formset = self.association_formset
+        if formset.add_prefix("TOTAL_FORMS") not in self.request.POST:
+            # The page showed no association rows (the first mapping has no earlier ones): nothing changes.
+            return list(self.mapping.associations or [])
+        if not formset.is_valid():
+            return None
+        sent = formset.rows()
+        rows = [association_setup.parse_target(target, remove_stale) for form, target, remove_stale in sent]
+        connection = hubspot_schema.connection_for_event(self.request.event)
+        checked, problems = association_setup.check_rows(self.mapping, connection, rows)
+        for index, message in problems:
+            sent[index][0].add_error("target", message)
+        return None if problems else [row.as_json() for row in checked]
+
     def is_empty(self):
         return not (self.mapping.pretix_id_field or self.mapping.external_id_field or self.mapping.property_mappings)
 
@@ -202,7 +231,8 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         schema, notice = self.schema_and_notice
         general_errors = []
         issues = []
-        if identifier_form.is_valid() and formset.is_valid():
+        associations = self.checked_associations()
+        if identifier_form.is_valid() and formset.is_valid() and associations is not None:
             identifier = {
                 "pretix_id_field": identifier_form.cleaned_data.get("pretix_id_field") or "",
                 "external_id_field": identifier_form.cleaned_data.get("external_id_field") or "",
@@ -212,7 +242,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
                                       identifier, rows, schema)
             errors = [i for i in issues if i.is_error]
             if not errors:
-                self.save(identifier, rows)
+                self.save(identifier, rows, associations)
                 if notice:
                     messages.warning(request, _("Your changes have been saved, but HubSpot could not be asked, so the "
                                                 "HubSpot fields have not been checked."))
@@ -240,12 +270,13 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         ))
 
     @transaction.atomic
-    def save(self, identifier, rows):
+    def save(self, identifier, rows, associations):
         mapping = self.mapping
         before = log_data(mapping)
         mapping.pretix_id_field = identifier["pretix_id_field"]
         mapping.external_id_field = identifier["external_id_field"]
         mapping.property_mappings = rows
+        mapping.associations = associations
         if log_data(mapping) != before:
             mapping.save()
             mapping.log_action(LOG_CHANGED, user=self.request.user, data=log_data(mapping))
@@ -267,6 +298,8 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
             settings_url=settings_url(self.request.event),
             pretix_field_info=self.pretix_field_info(),
             external_fields_id=external_fields_id(),
+            association_formset=self.association_formset,
+            earlier_mappings=association_setup.earlier_mappings(self.mapping),
         )
         ctx.setdefault("issues", [])
         ctx.setdefault("general_errors", [])

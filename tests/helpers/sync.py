@@ -18,8 +18,23 @@ def add_identifier_properties(hubspot):
                              has_unique_value=True)
 
 
+def with_implicit_associations(mapping):
+    """The deal ↔ contact associations of the guide's mapping set, as rows (as the upgrade writes them)."""
+    from pretix_hubspot.associations import implicit_rows
+
+    with scopes_disabled():
+        mappings = list(ObjectMapping.objects.filter(event=mapping.event))
+        added = implicit_rows([(m.pk, m.external_object_type, m.associations) for m in mappings])
+        for m in mappings:
+            if m.pk in added:
+                m.associations = m.associations + added[m.pk]
+                m.save(update_fields=["associations"])
+    mapping.refresh_from_db()
+    return mapping
+
+
 def contacts_mapping(event, position=0, properties=None, identifier=("event_order_code", "pretix_order_id")):
-    return ObjectMapping.objects.create(
+    return with_implicit_associations(ObjectMapping.objects.create(
         event=event, position=position, pretix_model="Order", external_object_type="contacts",
         pretix_id_field=identifier[0], external_id_field=identifier[1],
         property_mappings=properties if properties is not None else [
@@ -28,22 +43,22 @@ def contacts_mapping(event, position=0, properties=None, identifier=("event_orde
             prop("invoice_address_name_family_name", "lastname"),
             prop("invoice_address_company", "company"),
         ],
-    )
+    ))
 
 
 def attendee_mapping(event, position=1, properties=None):
-    return ObjectMapping.objects.create(
+    return with_implicit_associations(ObjectMapping.objects.create(
         event=event, position=position, pretix_model="OrderPosition", external_object_type="contacts",
         pretix_id_field="attendee_email", external_id_field="email",
         property_mappings=properties if properties is not None else [
             prop("attendee_name_given_name", "firstname"),
             prop("attendee_name_family_name", "lastname"),
         ],
-    )
+    ))
 
 
 def deals_mapping(event, position=2, properties=None):
-    return ObjectMapping.objects.create(
+    return with_implicit_associations(ObjectMapping.objects.create(
         event=event, position=position, pretix_model="Order", external_object_type="deals",
         pretix_id_field="event_order_code", external_id_field="pretix_order_id",
         property_mappings=properties if properties is not None else [
@@ -51,7 +66,7 @@ def deals_mapping(event, position=2, properties=None):
             prop("order_total", "amount"),
             prop("order_date", "closedate"),
         ],
-    )
+    ))
 
 
 def enqueue(order, trigger="test"):
