@@ -55,6 +55,19 @@ def test_add_mapping(admin_client, connected_event):
 
 
 @pytest.mark.django_db
+def test_a_new_deals_mapping_is_associated_with_the_contacts_like_before(admin_client, connected_event):
+    # Following the guide (Order → Contacts, then Order → Deals) still links each deal with its buyer and attendees.
+    buyer = make_mapping(connected_event, "Order", "contacts", position=0)
+    data = list_post([{"id": buyer.pk}, {"pretix_model": "OrderPosition", "external_object_type": "contacts"},
+                      {"pretix_model": "Order", "external_object_type": "deals"}], initial=1)
+    assert admin_client.post(base_url(connected_event) + "mappings/", data).status_code == 302
+    buyer, attendees, deals = mappings_of(connected_event)
+    assert buyer.associations == [] and attendees.associations == []
+    assert sorted(row["to_mapping"] for row in deals.associations) == sorted([buyer.pk, attendees.pk])
+    assert all(row["type_id"] is None and not row["remove_stale"] for row in deals.associations)
+
+
+@pytest.mark.django_db
 def test_reorder_mappings(admin_client, connected_event):
     deals = make_mapping(connected_event, "Order", "deals", position=0)
     contacts = make_mapping(connected_event, "Order", "contacts", position=1)

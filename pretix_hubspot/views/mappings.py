@@ -111,6 +111,7 @@ class ObjectMappingListView(SettingsView):
     @transaction.atomic
     def save(self, formset):
         user = self.request.user
+        created = []
         for form in formset.deleted_forms:
             mapping = form.instance
             if mapping is not None:
@@ -125,6 +126,7 @@ class ObjectMappingListView(SettingsView):
                     external_object_type=data["external_object_type"],
                 )
                 mapping.log_action(LOG_CREATED, user=user, data=log_data(mapping))
+                created.append(mapping.pk)
                 continue
             before = log_data(mapping)
             mapping.position = position
@@ -133,6 +135,22 @@ class ObjectMappingListView(SettingsView):
             if log_data(mapping) != before:
                 mapping.save()
                 mapping.log_action(LOG_CHANGED, user=user, data=log_data(mapping))
+        if created:
+            self.add_default_associations(created)
+
+    def add_default_associations(self, created):
+        """
+        A new mapping starts with the associations a deal and the contacts of its order always had (the guide's
+        "Order → Contacts" then "Order → Deals" keeps linking them); the organizer may change or remove them in the
+        editor. Mappings that existed before are left as their association setup says.
+        """
+        mappings = list(self.request.event.hubspot_object_mappings.order_by("position", "id"))
+        added = association_setup.implicit_rows(
+            [(m.pk, m.external_object_type, m.associations or []) for m in mappings])
+        for mapping in mappings:
+            if mapping.pk in created and added.get(mapping.pk):
+                mapping.associations = list(mapping.associations or []) + added[mapping.pk]
+                mapping.save(update_fields=["associations"])
 
 
 class MappingMixin(EventPermissionRequiredMixin):
