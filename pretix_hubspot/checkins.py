@@ -54,7 +54,7 @@ def record_checkin(event, checkin):
     if not counts(event, checkin):
         return
     with scopes_disabled():
-        if not EventConnection.objects.filter(event_id=event.pk).exists():
+        if EventConnection.objects.for_event(event) is None:
             return
         if PendingAttendance.objects.filter(position_id=checkin.position_id).exists():
             return

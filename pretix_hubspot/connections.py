@@ -89,7 +89,7 @@ def _link_event(event, connection, user):
     the latter is None unless the event switched HubSpot accounts and the old connection may now be released.
     """
     previous = None
-    event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
+    event_connection = EventConnection.objects.for_event(event)
     if event_connection is None:
         event_connection = EventConnection.objects.create(event=event, connection=connection, connected_by=user)
     elif event_connection.connection_id != connection.pk:
@@ -114,7 +114,7 @@ class DisconnectResult:
 def disconnect_event(event, user) -> DisconnectResult:
     """Stops the event's exports; revokes and deletes the tokens when no other event uses the connection."""
     with transaction.atomic():
-        event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
+        event_connection = EventConnection.objects.for_event(event)
         if event_connection is None:
             return DisconnectResult()
         connection = event_connection.connection

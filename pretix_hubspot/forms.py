@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from pretix.control.forms.mapping import PropertyMappingForm, PropertyMappingFormSet, pretix_fields_choices
 
 from .datasync_api import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, get_data_fields
-from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS
+from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS, EventConnection
 
 AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)
 PROPERTIES_PREFIX = "properties"
@@ -162,9 +162,9 @@ def object_type_choices(event, mappings):
     HubSpot's standard object types and the connected account's custom objects; a custom object that a stored mapping
     uses stays a choice while HubSpot cannot be asked (or after the object was deleted there), so the list still saves.
     """
-    from .schema import connection_for_event, get_custom_object_types
+    from .schema import get_custom_object_types
 
-    connection = connection_for_event(event)
+    connection = EventConnection.objects.connection_for(event)
     custom = get_custom_object_types(connection) if connection is not None else []
     known = {t for t, label in HUBSPOT_OBJECT_TYPES} | {t for t, label in custom}
     stored = [(m.external_object_type, m.external_object_type) for m in mappings.values()

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Optional
 
 from django.db import models
 from django.utils.timezone import now
@@ -124,6 +125,26 @@ class HubSpotConnection(LoggedModel):
         )
 
 
+class EventConnectionManager(models.Manager):
+    """
+    The one answer to "which HubSpot connection does this event use". Always a query, never the relation cached on
+    the event object (``event.hubspot_connection``): that one outlives a disconnect, e.g. in a sync run or a request
+    that looked before someone disconnected.
+    """
+
+    def for_event(self, event, related=()) -> Optional["EventConnection"]:
+        """
+        The event's link to its connection (with the connection), or None when it is not connected. ``related``:
+        further relations to load with it, e.g. who connected.
+        """
+        return self.filter(event_id=event.pk).select_related("connection", *related).first()
+
+    def connection_for(self, event) -> Optional["HubSpotConnection"]:
+        """The connection the event exports to, or None. A connection that needs a reconnect is returned, too."""
+        link = self.for_event(event)
+        return link.connection if link is not None else None
+
+
 class EventConnection(LoggedModel):
     """
     Links an event to the HubSpot connection its orders are exported to.
@@ -136,7 +157,8 @@ class EventConnection(LoggedModel):
     connected_at = models.DateTimeField(default=now)
     connected_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = ScopedManager(organizer="event__organizer")
+    objects = ScopedManager(organizer="event__organizer",
+                            _manager_class=EventConnectionManager)
 
     def __str__(self):
         return f"{self.event} → {self.connection}"

@@ -323,12 +323,3 @@ def forget(connection):
     all_types = [t for t, label in HUBSPOT_OBJECT_TYPES] + custom_types
     keys += [_cache_key(connection, "association-types:{}:{}".format(a, b)) for a in all_types for b in all_types]
     cache.delete_many(keys)
-
-
-def connection_for_event(event):
-    """The HubSpot connection the event exports to, or None when it is not connected."""
-    from .models import EventConnection
-    try:
-        return event.hubspot_connection.connection
-    except EventConnection.DoesNotExist:
-        return None

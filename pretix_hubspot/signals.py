@@ -139,9 +139,9 @@ def release_connection_of_deleted_event(sender, instance, **kwargs):
     from .connections import release_after_event_deletion
 
     with scopes_disabled():
-        connection_id = EventConnection.objects.filter(event_id=instance.pk).values_list(
-            "connection_id", flat=True).first()
-    if connection_id is not None:
+        connection = EventConnection.objects.connection_for(instance)
+    if connection is not None:
+        connection_id = connection.pk
         transaction.on_commit(lambda: release_after_event_deletion(connection_id))
 
 
@@ -289,7 +289,7 @@ def preview_order_info(sender, order, request, **kwargs):
 
     if not may_preview(request, sender):
         return ""
-    if not EventConnection.objects.filter(event=sender).exists() or not sender.hubspot_object_mappings.exists():
+    if EventConnection.objects.for_event(sender) is None or not sender.hubspot_object_mappings.exists():
         return ""
     return render_to_string("pretix_hubspot/preview_order_info.html", {"preview_url": preview_url(sender, order)},
                             request=request)

@@ -168,12 +168,10 @@ class HubSpotSync(OutboundSyncProvider):
     def connection(self):
         from .models import EventConnection
 
-        # Not through event.hubspot_connection: a cached relation would outlive a disconnect.
-        event_connection = EventConnection.objects.filter(event_id=self.event.pk).select_related("connection").first()
-        if event_connection is None:
+        connection = EventConnection.objects.connection_for(self.event)
+        if connection is None:
             raise SyncConfigError([_("This event is not connected to HubSpot. Please connect it in Settings → "
                                      "HubSpot.")])
-        connection = event_connection.connection
         if connection.needs_reconnect:
             raise HubSpotConfigError(reconnect_message())
         return connection
@@ -260,7 +258,8 @@ class HubSpotSync(OutboundSyncProvider):
         from .models import EventConnection
 
         # Read afresh: HubSpot may have rejected the refresh token during this very run.
-        return EventConnection.objects.filter(event_id=self.event.pk, connection__needs_reconnect=True).exists()
+        connection = EventConnection.objects.connection_for(self.event)
+        return connection is not None and connection.needs_reconnect
 
     def _wait_for_reconnect(self, rows):
         """

@@ -17,8 +17,8 @@ def queue_order(order, triggered_by):
 
     event = order.event
     with scopes_disabled():  # looked up by the event's primary key
-        connected_at = EventConnection.objects.filter(event_id=event.pk).values_list("connected_at", flat=True).first()
-    if connected_at is None or order.datetime < connected_at:
+        link = EventConnection.objects.for_event(event)
+    if link is None or order.datetime < link.connected_at:
         return None
     if not event.hubspot_object_mappings.exists() and not marketing_events.enabled(event):
         return None

@@ -16,8 +16,7 @@ def hubspot_marketing_event_section(context):
     request = context["request"]
     event = request.event
     kwargs = {"organizer": event.organizer.slug, "event": event.slug}
-    event_connection = EventConnection.objects.filter(event=event).select_related("connection").first()
-    connection = event_connection.connection if event_connection else None
+    connection = EventConnection.objects.connection_for(event)
     granted = set(connection.scopes or []) if connection else set()
     links = list(MarketingEventLink.objects.filter(event=event).exclude(object_id="").order_by("pk"))
     for link in links:

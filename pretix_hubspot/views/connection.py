@@ -66,9 +66,9 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
 
     @cached_property
     def event_connection(self):
-        return EventConnection.objects.filter(event=self.request.event).select_related(
-            "connection", "connected_by", "connection__connected_by",
-        ).first()
+        return EventConnection.objects.for_event(
+            self.request.event, related=("connected_by", "connection__connected_by"),
+        )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -209,8 +209,7 @@ class DisconnectView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templ
     template_name = "pretix_hubspot/disconnect.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.event_connection = EventConnection.objects.filter(event=request.event).select_related(
-            "connection").first()
+        self.event_connection = EventConnection.objects.for_event(request.event)
         if self.event_connection is None:
             messages.info(request, _("This event is not connected to HubSpot."))
             return redirect(settings_url(request.event))
@@ -255,11 +254,10 @@ class IdentifierPropertyCreateView(EventActionView):
         if object_type not in labels:
             messages.error(request, _("Please choose the HubSpot object type to create the property for."))
             return self.back()
-        event_connection = EventConnection.objects.filter(event=request.event).select_related("connection").first()
-        if event_connection is None:
+        connection = EventConnection.objects.connection_for(request.event)
+        if connection is None:
             messages.error(request, _("Please connect this event to HubSpot first."))
             return self.back()
-        connection = event_connection.connection
         try:
             outcome = identifier_property.create_identifier_property(connection, object_type)
         except oauth.ReconnectRequired as e:

@@ -86,7 +86,7 @@ class ConnectedEventMixin(EventPermissionRequiredMixin):
     permission = SETTINGS_PERMISSION
 
     def dispatch(self, request, *args, **kwargs):
-        if not EventConnection.objects.filter(event=request.event).exists():
+        if EventConnection.objects.for_event(request.event) is None:
             messages.error(request, _("Please connect this event to HubSpot first."))
             return redirect(settings_url(request.event))
         return super().dispatch(request, *args, **kwargs)

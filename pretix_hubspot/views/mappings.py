@@ -19,6 +19,7 @@ from ..datasync_api import get_data_fields
 from ..forms import (
     AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,
 )
+from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
 from ..schema import DEAL_STAGE_PROPERTY
 from ..starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
@@ -57,7 +58,7 @@ def stored_rows(rows):
 
 def load_schema(event, object_type, fresh=False):
     """``(schema, notice)``: the account's fields for the editor, or None and a message saying why there are none."""
-    connection = hubspot_schema.connection_for_event(event)
+    connection = EventConnection.objects.connection_for(event)
     if connection is None:
         return None, _("This event is not connected to HubSpot, so the HubSpot fields cannot be listed or checked. "
                        "Please connect to HubSpot on the settings page.")
@@ -200,7 +201,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
     @cached_property
     def association_formset(self):
         stored = association_setup.rows_of(self.mapping)
-        connection = hubspot_schema.connection_for_event(self.request.event)
+        connection = EventConnection.objects.connection_for(self.request.event)
         return AssociationFormSet(
             data=self.request.POST if self.request.method == "POST" else None,
             initial=[{"target": association_setup.target_value(r), "remove_stale": r.remove_stale} for r in stored],
@@ -217,7 +218,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
             return None
         sent = formset.rows()
         rows = [association_setup.parse_target(target, remove_stale) for form, target, remove_stale in sent]
-        connection = hubspot_schema.connection_for_event(self.request.event)
+        connection = EventConnection.objects.connection_for(self.request.event)
         checked, problems = association_setup.check_rows(self.mapping, connection, rows)
         for index, message in problems:
             sent[index][0].add_error("target", message)
@@ -309,7 +310,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
             mapping=self.mapping,
             schema=schema,
             schema_notice=notice,
-            connected=hubspot_schema.connection_for_event(self.request.event) is not None,
+            connected=EventConnection.objects.connection_for(self.request.event) is not None,
             # Only on a fresh page of an empty mapping: next to the errors of a save it would throw away what was sent.
             offer_starter_set=(self.request.method == "GET" and bool(self.offers_starter_set())
                                and not kwargs.get("starter_applied")),
@@ -359,7 +360,7 @@ class SchemaRefreshView(EventPermissionRequiredMixin, View):
         return HttpResponseNotAllowed(["POST"])
 
     def post(self, request, *args, **kwargs):
-        connection = hubspot_schema.connection_for_event(request.event)
+        connection = EventConnection.objects.connection_for(request.event)
         if connection is None:
             raise Http404()
         hubspot_schema.forget(connection)

@@ -68,7 +68,7 @@ class PastCheckinsView(EventPermissionRequiredMixin, View):
 
     def post(self, request, *args, **kwargs):
         event = request.event
-        if not MarketingEventSettings(event).enabled or not EventConnection.objects.filter(event=event).exists():
+        if not MarketingEventSettings(event).enabled or EventConnection.objects.for_event(event) is None:
             messages.error(request, _("Please connect the event and switch the marketing event on first."))
             return redirect(settings_url(event) + "#hubspot-marketing-event")
         count = checkins.queue_past_checkins(event)

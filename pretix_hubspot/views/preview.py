@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 
+from ..models import EventConnection
 from ..permissions import ORDERS_PERMISSION, may_preview
 from ..preview import preview_order
-from ..schema import connection_for_event
 
 
 def preview_url(event, order=None, mapping=None):
@@ -61,7 +61,7 @@ class PreviewView(EventPermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         event = self.request.event
-        connected = connection_for_event(event) is not None
+        connected = EventConnection.objects.for_event(event) is not None
         has_mappings = event.hubspot_object_mappings.exists()
         ctx.update(code=self.code, order=self.order, mapping=self.mapping, connected=connected,
                    has_mappings=has_mappings, preview=None, not_found=bool(self.code) and self.order is None)
