@@ -186,7 +186,8 @@ def earlier_mappings(mapping):
 
 def association_types(connection, from_type, to_type):
     """The account's types for the pair, or None when HubSpot cannot be asked right now."""
-    from .schema import SchemaUnavailable, get_association_types
+    from .errors import SchemaUnavailable
+    from .schema import get_association_types
     if connection is None:
         return None
     try:

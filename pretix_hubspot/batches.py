@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .client import HubSpotRejected, error_from_body
+from .errors import HubSpotRejected, error_from_body
 
 BATCH_SIZE = 100
 

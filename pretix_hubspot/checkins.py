@@ -23,8 +23,8 @@ from pretix.base.models import Checkin, Event
 from pretix.celery_app import app
 from pretix.helpers import OF_SELF
 
-from .client import HubSpotError, HubSpotRejected
 from .datasync_api import OrderSyncResult
+from .errors import HubSpotError, HubSpotRejected
 from .marketing_events import (
     ATTEND, MAPPING_ID, PARTICIPANTS_ATTENDEES, MarketingEventSettings, MarketingEventWriter, epoch_ms,
     external_event_id,

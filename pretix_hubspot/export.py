@@ -16,14 +16,13 @@ from django.db.models import Exists, F, Max, OuterRef
 from django.utils.timezone import make_aware, now
 from pretix.base.models import LogEntry, Order, OrderPosition
 
+from . import log_actions
 from .datasync_api import OrderSyncQueue, OrderSyncResult
 from .event_options import transferable
+from .log_actions import PROVIDER
 from .models import OrderExport
 
 logger = logging.getLogger(__name__)
-
-# pretix_hubspot.sync.HubSpotSync.identifier; not imported so that this module stays below the sync engine.
-PROVIDER = "hubspot"
 
 STATUS_ALL = "all"
 STATUS_PAID = "paid"
@@ -43,12 +42,6 @@ QUEUE_CHUNK_SIZE = 2000
 QUEUEING_TIMEOUT = timedelta(minutes=10)
 # Ids per IN (...) when counting; stays below SQLite's and PostgreSQL's limits for query parameters.
 COUNT_CHUNK_SIZE = 5000
-
-# Log entry action types (registered for display in signals.py).
-LOG_EXPORT_STARTED = "pretix_hubspot.export.started"
-LOG_EXPORT_CANCELLED = "pretix_hubspot.export.cancelled"
-LOG_RESYNC_STARTED = "pretix_hubspot.resync.started"
-LOG_RESYNC_CANCELLED = "pretix_hubspot.resync.cancelled"
 
 
 class ExportAlreadyRunning(Exception):
@@ -99,10 +92,6 @@ def transferred_orders(event):
     )
 
 
-# Mapping changes are logged by the mapping views under these action types (on the mapping, with its event).
-MAPPING_LOG_PREFIX = "pretix_hubspot.mapping."
-
-
 @dataclass(frozen=True)
 class ResyncOffer:
     count: int  # orders that were sent to HubSpot before
@@ -113,7 +102,7 @@ def resync_offer(event) -> ResyncOffer:
     count = transferred_orders(event).count()
     if not count:
         return ResyncOffer(0, False)
-    changed = LogEntry.objects.filter(event=event, action_type__startswith=MAPPING_LOG_PREFIX).aggregate(
+    changed = LogEntry.objects.filter(event=event, action_type__startswith=log_actions.MAPPING_PREFIX).aggregate(
         m=Max("datetime"))["m"]
     if changed is None:
         return ResyncOffer(count, False)
@@ -142,12 +131,12 @@ def active_export(event) -> Optional[OrderExport]:
 def start_export(event, user, selection: OrderSelection) -> OrderExport:
     """Queue the selected orders for HubSpot. Raises ``ExportAlreadyRunning`` while another export is active."""
     return _start(event, user, OrderExport.KIND_EXPORT, selection.orders(event), selection.to_dict(),
-                  LOG_EXPORT_STARTED)
+                  log_actions.EXPORT_STARTED)
 
 
 def start_resync(event, user) -> OrderExport:
     """Queue every order that was sent to HubSpot before, so it is sent again with the current settings."""
-    return _start(event, user, OrderExport.KIND_RESYNC, transferred_orders(event), {}, LOG_RESYNC_STARTED)
+    return _start(event, user, OrderExport.KIND_RESYNC, transferred_orders(event), {}, log_actions.RESYNC_STARTED)
 
 
 def _start(event, user, kind, orders, filters, log_action) -> OrderExport:
@@ -256,7 +245,7 @@ def cancel_export(export: OrderExport, user) -> int:
     OrderExport.objects.filter(pk=export.pk).update(removed_count=F("removed_count") + removed)
     export.refresh_from_db()
     export.event.log_action(
-        LOG_RESYNC_CANCELLED if export.kind == OrderExport.KIND_RESYNC else LOG_EXPORT_CANCELLED,
+        log_actions.RESYNC_CANCELLED if export.kind == OrderExport.KIND_RESYNC else log_actions.EXPORT_CANCELLED,
         user=user, data={"export_id": export.pk, "removed": removed},
     )
     return removed

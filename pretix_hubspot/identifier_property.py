@@ -8,13 +8,10 @@ import logging
 from enum import Enum
 
 from django.utils.translation import gettext_lazy as _
-from hubspot.crm.properties import ApiException, PropertyCreate, PropertyGroupCreate
-from urllib3.exceptions import HTTPError
+from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
-from . import oauth
 from .client import HubSpotApi
-from .datasync_api import RecoverableSyncError
-from .models import HUBSPOT_OBJECT_TYPES
+from .errors import ReconnectRequired, property_error
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +25,6 @@ class Outcome(Enum):
     CREATED = "created"
     EXISTS = "exists"
     EXISTS_NOT_UNIQUE = "exists_not_unique"
-
-
-def _status(exc):
-    """HTTP status of a failed request, from the SDK's exceptions as well as from ``HubSpotApi.call``'s errors."""
-    return getattr(exc, "status", None)
-
-
-class PropertyError(Exception):
-    """``str(error)`` is fit to show to the user."""
-
-
-class MissingScope(PropertyError):
-    pass
 
 
 def create_identifier_property(connection, object_type: str) -> Outcome:
@@ -79,28 +63,17 @@ def create_identifier_property(connection, object_type: str) -> Outcome:
                 return Outcome.EXISTS
             raise
         return Outcome.CREATED
-    except oauth.ReconnectRequired:
+    except ReconnectRequired:
         raise
-    except oauth.OAuthError as e:
-        raise PropertyError(str(e))
     except Exception as e:
-        status = _status(e)
-        if status == 403:
-            raise MissingScope(_(
-                "HubSpot did not allow creating the property for {object_type}: the optional permission to change "
-                "property definitions was not granted when the connection was made. Reconnect and grant it, or "
-                "create the property by hand in HubSpot."
-            ).format(object_type=dict(HUBSPOT_OBJECT_TYPES).get(object_type, object_type)))
-        if isinstance(e, (HTTPError, OSError, RecoverableSyncError)) or (status or 0) >= 500 or status == 429:
-            # HubSpotApi.call words these for order transfers ("will be retried"); here a person clicks again.
-            logger.warning("HubSpot property request failed: %s %s", type(e).__name__, status or "")
-            raise PropertyError(_("HubSpot could not be reached or is busy. Please try again in a few minutes."))
-        if isinstance(e, ApiException):
-            # The SDK's own exception text carries response headers and body; say it in our words instead.
-            logger.warning("HubSpot property request failed with status %s", status)
-            raise PropertyError(_("HubSpot answered with error {status}. Please try again later.").format(
-                status=status))
-        if hasattr(e, "status"):
-            # Errors of HubSpotApi.call already say what went wrong in words meant for the organizer.
-            raise PropertyError(str(e))
-        raise
+        error = property_error(e, object_type)
+        if error is None:
+            raise
+        # No token or response body goes to the log: only what failed and how.
+        logger.warning("HubSpot property request failed: %s %s", type(e).__name__, _status(e) or "")
+        raise error from None
+
+
+def _status(exc):
+    """HTTP status of a failed request, from the SDK's exceptions as well as from ``HubSpotApi.call``'s errors."""
+    return getattr(exc, "status", None)

@@ -37,8 +37,8 @@ from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderRefund
 from pretix.multidomain.urlreverse import eventreverse
 
-from .client import HubSpotConfigError, HubSpotError, HubSpotRejected
 from .datasync_api import OrderSyncResult
+from .errors import HubSpotConfigError, HubSpotError, HubSpotRejected
 
 logger = logging.getLogger(__name__)
 

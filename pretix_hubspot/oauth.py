@@ -1,5 +1,8 @@
 """
-OAuth with HubSpot: authorize URL, code exchange, token refresh, token and account details, revocation.
+OAuth with HubSpot, over HTTP only: authorize URL, code exchange, token refresh, token and account details,
+revocation. What to do with the answers (storing tokens, refreshing them once under a row lock, marking a connection
+that needs a reconnect) is the connection lifecycle's (``connections``); the errors are ``errors``' ``OAuthError``
+family.
 
 The token endpoints are HubSpot's date-versioned ones (``/oauth/2026-03/…``): the official client only wraps the v1
 endpoints, which HubSpot turns off on 16 Feb 2027. They take form-encoded bodies, so plain ``requests`` does the job.
@@ -19,25 +22,18 @@ from urllib.parse import quote, urlencode, urljoin
 
 import requests
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
-from django_scopes import scopes_disabled
 
 from . import api_paths, conf
+from .errors import GrantRejected, HubSpotUnavailable, not_understood
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/oauth/2026-03/token"
 INTROSPECT_PATH = "/oauth/2026-03/token/introspect"
 REVOKE_PATH = "/oauth/2026-03/token/revoke"
-
-# Answers to a refresh that mean the refresh token is dead (revoked, app uninstalled): only a new consent helps.
-RECONNECT_ERRORS = ("invalid_grant", "BAD_REFRESH_TOKEN", "missing_refresh_token")
-
-# Refresh this long before the access token expires, so a request started now does not outlive its token.
-REFRESH_MARGIN = timedelta(minutes=5)
 
 
 class Secret:
@@ -87,10 +83,6 @@ class _Form:
         return "_Form({})".format(", ".join(self._fields))
 
 
-def not_understood():
-    return HubSpotUnavailable(_("HubSpot sent an answer we could not understand. Please try again later."))
-
-
 def _text(value, required=False) -> str:
     """A text field of an answer: a string (or missing, unless ``required``)."""
     if value is None and not required:
@@ -117,33 +109,6 @@ def _scope_list(value) -> list:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise not_understood()
     return list(value)
-
-
-class ReconnectRequired(Exception):
-    """HubSpot no longer accepts the connection's refresh token; someone has to reconnect in Settings → HubSpot."""
-
-    def __init__(self, message=None):
-        super().__init__(str(message or _(
-            "HubSpot no longer accepts this connection (the app was uninstalled or its access was revoked). "
-            "Please reconnect in Settings → HubSpot."
-        )))
-
-
-class OAuthError(Exception):
-    """A failed exchange with HubSpot's OAuth endpoints. ``str(error)`` is fit to show to the user."""
-
-
-class HubSpotUnavailable(OAuthError):
-    """HubSpot could not be reached, timed out or answered with a server error or rate limit; try again later."""
-
-
-class GrantRejected(OAuthError):
-    """HubSpot rejected the code or refresh token (``invalid_grant`` and friends); retrying will not help."""
-
-    def __init__(self, message, error_code="", status=None):
-        super().__init__(message)
-        self.error_code = error_code
-        self.status = status
 
 
 @dataclass
@@ -340,81 +305,3 @@ def revoke(refresh_token):
     if response.status_code not in (200, 204, 400, 404):
         raise HubSpotUnavailable(_("HubSpot did not confirm that access was revoked ({code}).").format(
             code=response.status_code))
-
-
-def get_valid_access_token(connection) -> str:
-    """
-    Returns an access token that is valid for at least a few more minutes, refreshing it first if needed (once,
-    under a row lock, across concurrent workers). Raises ``ReconnectRequired`` when HubSpot rejects the refresh
-    token, ``HubSpotUnavailable`` when HubSpot cannot be asked right now, and ``GrantRejected`` when HubSpot refuses
-    for another reason (e.g. the server's app credentials are wrong).
-    """
-    if connection.is_static:
-        from . import static_tokens
-
-        # Never refreshed: whoever manages the app in HubSpot hands out a new token, and someone enters it here.
-        return static_tokens.usable_token(connection)
-    if connection.needs_reconnect:
-        raise ReconnectRequired()
-    if connection.access_token_valid_for(REFRESH_MARGIN):
-        return connection.access_token
-
-    from .models import HubSpotConnection
-
-    failure = None
-    # The lookups are by primary key of a connection the caller already holds, so leaving the scope is safe.
-    with scopes_disabled(), transaction.atomic():
-        # Every worker waits here for the one that got the lock first, then finds its fresh token below.
-        locked = HubSpotConnection.objects.select_for_update().get(pk=connection.pk)
-        if not locked.needs_reconnect and not locked.access_token_valid_for(REFRESH_MARGIN):
-            try:
-                if not locked.refresh_token:
-                    # Unreadable (the server's secret key changed) or never stored: only a new consent helps.
-                    raise GrantRejected(_("No usable refresh token is stored."), error_code="missing_refresh_token")
-                tokens = refresh(Secret(locked.refresh_token))
-            except GrantRejected as e:
-                if e.error_code in RECONNECT_ERRORS:
-                    _mark_needs_reconnect(locked, e)
-                failure = e
-            except HubSpotUnavailable as e:
-                failure = e
-            else:
-                locked.access_token = tokens.access_token
-                if tokens.refresh_token:
-                    # HubSpot may rotate refresh tokens; whatever it returns is the one that works next time.
-                    locked.refresh_token = tokens.refresh_token
-                locked.access_token_expires = tokens.expires_at
-                if tokens.scopes:
-                    locked.scopes = tokens.scopes
-                locked.last_refresh_error = ""
-                locked.save(update_fields=[
-                    "access_token_encrypted", "refresh_token_encrypted", "access_token_expires", "scopes",
-                    "last_refresh_error", "updated",
-                ])
-            if failure is not None and not locked.needs_reconnect:
-                # Shown as token health on the settings page; the next attempt tries again.
-                locked.last_refresh_error = str(failure)
-                locked.save(update_fields=["last_refresh_error", "updated"])
-
-    for name in ("access_token_encrypted", "refresh_token_encrypted", "access_token_expires", "scopes",
-                 "needs_reconnect", "last_refresh_error", "updated"):
-        setattr(connection, name, getattr(locked, name))
-    if connection.needs_reconnect:
-        raise ReconnectRequired() from failure
-    if failure is not None:
-        raise failure
-    return connection.access_token
-
-
-def _mark_needs_reconnect(connection, error: GrantRejected):
-    """Records, without any token, that a person has to consent again; visible on the settings page and in logs."""
-    connection.needs_reconnect = True
-    connection.last_refresh_error = str(error)
-    connection.save(update_fields=["needs_reconnect", "last_refresh_error", "updated"])
-    logger.warning("HubSpot rejected the refresh token of connection %s (portal %s): %s",
-                   connection.pk, connection.portal_id, error.error_code)
-    # Logged on every event that uses the connection: that is where organizers look when exports stop. (Log
-    # entries of an event-level plugin cannot be shown in the organizer's log, so there is none there.)
-    data = {"portal_id": connection.portal_id, "error": error.error_code}
-    for event_connection in connection.event_connections.select_related("event"):
-        event_connection.event.log_action("pretix_hubspot.connection.reconnect_required", data=data)

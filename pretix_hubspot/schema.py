@@ -12,15 +12,13 @@ from typing import Dict, List, Optional, Tuple
 import requests
 import urllib3
 from django.core.cache import cache
-from django.utils.translation import gettext_lazy as _
 from hubspot.crm.pipelines import ApiException as PipelinesApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
-from . import oauth
 from .client import HubSpotApi
-from .datasync_api import BaseSyncError, SyncConfigError
+from .datasync_api import BaseSyncError
+from .errors import OAuthError, ReconnectRequired, SchemaUnavailable, schema_unavailable
 from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, HUBSPOT_TICKETS
-from .oauth import ReconnectRequired
 
 logger = logging.getLogger(__name__)
 
@@ -128,14 +126,6 @@ class ObjectSchema:
         return None
 
 
-class SchemaUnavailable(Exception):
-    """HubSpot could not tell us its properties; ``message`` says why, in words for the organizer."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
 def _cache_key(connection, what):
     return "pretix_hubspot:schema:v{}:{}:{}".format(CACHE_VERSION, connection.portal_id, what)
 
@@ -175,23 +165,10 @@ def _pipeline_from_sdk(p) -> Pipeline:
                     stages=tuple(_stage_from_sdk(s) for s in stages if not s.archived))
 
 
-def _describe_failure(exc, object_type) -> str:
-    status = getattr(exc, "status", None)
-    if isinstance(exc, (ReconnectRequired, SyncConfigError)) or status == 401:
-        # The client reports a connection HubSpot no longer accepts as a configuration error.
-        return _("HubSpot no longer accepts this connection. Please reconnect to HubSpot on this page.")
-    if status == 403:
-        return _("The HubSpot connection may not read the properties of {object_type}. Please reconnect to HubSpot "
-                 "and grant all requested permissions.").format(object_type=object_type)
-    if status == 429:
-        return _("HubSpot is receiving too many requests right now. Please try again in a minute.")
-    return _("HubSpot could not be reached. Please try again in a few minutes.")
-
-
 # Everything that means "HubSpot did not answer usefully", as opposed to a bug in this plugin: the SDK's errors,
 # network errors, and the errors ``HubSpotApi.call`` and the token refresh translate them into.
 _FAILURES = (
-    ReconnectRequired, getattr(oauth, "OAuthError", ReconnectRequired), BaseSyncError,
+    ReconnectRequired, OAuthError, BaseSyncError,
     PropertiesApiException, PipelinesApiException, urllib3.exceptions.HTTPError, requests.RequestException, OSError,
 )
 
@@ -207,7 +184,7 @@ def _fetch(connection, object_type, what, loader, fresh=False):
         # No token or response body goes to the log: only what failed and how.
         logger.warning("Could not load HubSpot %s for portal %s: %s %s", what, connection.portal_id,
                        type(e).__name__, getattr(e, "status", ""))
-        raise SchemaUnavailable(_describe_failure(e, object_type))
+        raise schema_unavailable(e, object_type)
     cache.set(key, value, CACHE_SECONDS)
     return value
 

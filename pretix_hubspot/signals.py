@@ -21,6 +21,7 @@ from pretix.base.signals import (
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
+from . import log_actions
 from .datasync_api import OrderSyncQueue
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
 from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
@@ -45,9 +46,9 @@ def navbar_settings(sender, request, **kwargs):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.mapping.created": _("A HubSpot object mapping has been added."),
-    "pretix_hubspot.mapping.changed": _("A HubSpot object mapping has been changed."),
-    "pretix_hubspot.mapping.deleted": _("A HubSpot object mapping has been deleted."),
+    log_actions.MAPPING_CREATED: _("A HubSpot object mapping has been added."),
+    log_actions.MAPPING_CHANGED: _("A HubSpot object mapping has been changed."),
+    log_actions.MAPPING_DELETED: _("A HubSpot object mapping has been deleted."),
 })
 class HubSpotMappingLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds field names and value maps, nothing about a person.
@@ -171,18 +172,18 @@ def hubspot_global_settings(sender, **kwargs):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.connected": _("The event has been connected to HubSpot account {portal_id}."),
-    "pretix_hubspot.disconnected": _("The event has been disconnected from HubSpot account {portal_id}."),
-    "pretix_hubspot.connection.deleted": _("No event uses HubSpot account {portal_id} any more, so its access data "
-                                           "has been deleted."),
-    "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
-                                                      "{portal_id}. Please reconnect in Settings → HubSpot."),
-    "pretix_hubspot.options.changed": _("The HubSpot transfer options have been changed."),
-    "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
-                                                    "account {portal_id} for {object_type}."),
-    "pretix_hubspot.static_token.rejected": _("HubSpot no longer accepts the access token of HubSpot account "
-                                              "{portal_id}. Please enter a new one in the organizer's HubSpot "
-                                              "settings."),
+    log_actions.CONNECTED: _("The event has been connected to HubSpot account {portal_id}."),
+    log_actions.DISCONNECTED: _("The event has been disconnected from HubSpot account {portal_id}."),
+    log_actions.CONNECTION_DELETED: _("No event uses HubSpot account {portal_id} any more, so its access data "
+                                      "has been deleted."),
+    log_actions.RECONNECT_REQUIRED: _("HubSpot no longer accepts the connection to account "
+                                      "{portal_id}. Please reconnect in Settings → HubSpot."),
+    log_actions.OPTIONS_CHANGED: _("The HubSpot transfer options have been changed."),
+    log_actions.IDENTIFIER_PROPERTY_CREATED: _("The property pretix-order-id has been created in HubSpot "
+                                               "account {portal_id} for {object_type}."),
+    log_actions.STATIC_TOKEN_REJECTED: _("HubSpot no longer accepts the access token of HubSpot account "
+                                         "{portal_id}. Please enter a new one in the organizer's HubSpot "
+                                         "settings."),
 })
 class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the HubSpot account id and domain, never a token and nothing about a person.
@@ -198,8 +199,8 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.sync.failed.temporary": _("Transferring data to HubSpot failed temporarily (attempt {attempt} of "
-                                              "{max_attempts}); it will be tried again at {next_attempt_display}:"),
+    log_actions.SYNC_FAILED_TEMPORARY: _("Transferring data to HubSpot failed temporarily (attempt {attempt} of "
+                                         "{max_attempts}); it will be tried again at {next_attempt_display}:"),
 })
 class HubSpotTemporaryFailureLogEntryType(ClearDataShredderMixin, OrderLogEntryType):
     # The data holds the messages (which may quote a value HubSpot rejected, such as an e-mail address), never a token.
@@ -229,8 +230,8 @@ def _next_attempt_display(logentry, value):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.sync.waiting_for_reconnect": _("The transfer to HubSpot waits until the connection to HubSpot has "
-                                                   "been reconnected in Settings → HubSpot; it then runs by itself."),
+    log_actions.SYNC_WAITING_FOR_RECONNECT: _("The transfer to HubSpot waits until the connection to HubSpot has "
+                                              "been reconnected in Settings → HubSpot; it then runs by itself."),
 })
 class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
     # The data holds the provider's identifier and HubSpot's reasons, never a token.
@@ -239,13 +240,13 @@ class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
 
 # --- Export of existing orders: log entries -------------------------------------------------------------------------
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.export.started": _("An export of {count} existing orders to HubSpot has been started."),
-    "pretix_hubspot.export.cancelled": _("An export of existing orders to HubSpot has been cancelled; {removed} "
-                                         "orders were taken out of the queue."),
-    "pretix_hubspot.resync.started": _("{count} orders that had been transferred to HubSpot before are being sent "
-                                       "again with the current settings."),
-    "pretix_hubspot.resync.cancelled": _("Sending transferred orders to HubSpot again has been cancelled; {removed} "
-                                         "orders were taken out of the queue."),
+    log_actions.EXPORT_STARTED: _("An export of {count} existing orders to HubSpot has been started."),
+    log_actions.EXPORT_CANCELLED: _("An export of existing orders to HubSpot has been cancelled; {removed} "
+                                    "orders were taken out of the queue."),
+    log_actions.RESYNC_STARTED: _("{count} orders that had been transferred to HubSpot before are being sent "
+                                  "again with the current settings."),
+    log_actions.RESYNC_CANCELLED: _("Sending transferred orders to HubSpot again has been cancelled; {removed} "
+                                    "orders were taken out of the queue."),
 })
 class HubSpotExportLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the run's id, its counts and the chosen filters (status, dates, product id): nothing personal.
@@ -263,12 +264,12 @@ def retry_order_info(sender, order, request, **kwargs):
     """
     if not request.user.has_event_permission(request.organizer, sender, ORDERS_PERMISSION, request=request):
         return ""
-    row = OrderSyncQueue.objects.filter(order=order, sync_provider="hubspot", need_manual_retry__isnull=True).filter(
+    row = OrderSyncQueue.objects.filter(order=order, sync_provider=log_actions.PROVIDER, need_manual_retry__isnull=True).filter(
         Q(failed_attempts__gt=0) | Q(not_before__gt=now())).order_by("-triggered").first()
     if row is None:
         return ""
     entry = order.all_logentries().filter(
-        action_type__in=("pretix_hubspot.sync.failed.temporary", "pretix_hubspot.sync.waiting_for_reconnect"),
+        action_type__in=(log_actions.SYNC_FAILED_TEMPORARY, log_actions.SYNC_WAITING_FOR_RECONNECT),
         datetime__gte=row.triggered,
     ).order_by("-datetime", "-pk").first()
     if entry is None:
@@ -312,8 +313,8 @@ def navbar_organizer(sender, request, **kwargs):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.static_token.saved": _("An access token for HubSpot account {portal_id} has been saved."),
-    "pretix_hubspot.static_token.removed": _("The access token for HubSpot account {portal_id} has been removed."),
+    log_actions.STATIC_TOKEN_SAVED: _("An access token for HubSpot account {portal_id} has been saved."),
+    log_actions.STATIC_TOKEN_REMOVED: _("The access token for HubSpot account {portal_id} has been removed."),
 })
 class HubSpotOrganizerLogEntryType(NoOpShredderMixin, LogEntryType):
     # The data holds the HubSpot account id and counts, never a token.
@@ -356,7 +357,7 @@ def copy_marketing_event_settings(sender, other, checkin_list_map, **kwargs):
 
 
 @log_entry_types.new_from_dict({
-    "pretix_hubspot.marketing_event.changed": _("The HubSpot marketing event settings have been changed."),
+    log_actions.MARKETING_EVENT_CHANGED: _("The HubSpot marketing event settings have been changed."),
 })
 class HubSpotMarketingEventLogEntryType(NoOpShredderMixin, EventLogEntryType):
     # The data holds the organizer's choices and check-in list ids: nothing personal.

@@ -15,31 +15,14 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from . import conf, connections, oauth
+from . import conf, connections, log_actions, oauth
+from .errors import GrantRejected, HubSpotError, OAuthError, StaticTokenRejected, StaticTokensSwitchedOff
 from .models import HubSpotConnection
 
 logger = logging.getLogger(__name__)
 
 # HubSpot's tokens start with the data centre ("hublet") of the account: pat-na1-…, pat-eu1-…
 HUBLET_RE = re.compile(r"^[a-z]+-([a-z]{2}\d+)-")
-
-
-class StaticTokenRejected(oauth.ReconnectRequired):
-    """HubSpot no longer accepts the stored static token; someone has to enter the app's current one."""
-
-    def __init__(self, portal_id):
-        super().__init__(_(
-            "HubSpot no longer accepts the access token of HubSpot account {portal_id}: it was revoked or rotated in "
-            "HubSpot. Please enter the app's current access token in the organizer's HubSpot settings."
-        ).format(portal_id=portal_id))
-
-
-class StaticTokensSwitchedOff(oauth.ReconnectRequired):
-    def __init__(self):
-        super().__init__(_(
-            "Connecting with an access token has been switched off on this server. Please disconnect the event and "
-            "connect it through HubSpot's sign-in instead."
-        ))
 
 
 class TokenCheckError(Exception):
@@ -77,7 +60,7 @@ def token_rejected(connection) -> StaticTokenRejected:
                            connection.portal_id)
             data = {"portal_id": connection.portal_id}
             for event_connection in connection.event_connections.select_related("event"):
-                event_connection.event.log_action("pretix_hubspot.static_token.rejected", data=data)
+                event_connection.event.log_action(log_actions.STATIC_TOKEN_REJECTED, data=data)
     return error
 
 
@@ -116,16 +99,16 @@ def check_token(token: str):
     ``(account details, scopes HubSpot confirmed)`` for a static token, or ``TokenCheckError`` saying what is wrong.
     The token is only sent in the Authorization header.
     """
-    from .client import HubSpotApi, HubSpotError
+    from .client import HubSpotApi
 
     try:
         account = oauth.account_details(token)
-    except oauth.GrantRejected as e:
+    except GrantRejected as e:
         if e.status == 403:
             raise missing_scopes(["oauth"])
         raise TokenCheckError(_("HubSpot did not accept this access token. Please copy the current access token of "
                                 "your HubSpot app again (it may have been rotated) and enter it here."))
-    except oauth.OAuthError as e:
+    except OAuthError as e:
         raise TokenCheckError(_("The access token could not be checked: {reason}").format(reason=e))
 
     # Not saved: only what the client needs to send the reads with this token.
@@ -181,7 +164,7 @@ def save_token(organizer, user, token: str) -> SaveResult:
         connection.last_refresh_error = ""
         connection.save()
     # Never the token: only what identifies the HubSpot account.
-    organizer.log_action("pretix_hubspot.static_token.saved", user=user, data={
+    organizer.log_action(log_actions.STATIC_TOKEN_SAVED, user=user, data={
         "portal_id": connection.portal_id, "replaced": not created,
     })
     # Orders that waited for a working token (a rotated one) go out with the next run.
@@ -200,8 +183,8 @@ def remove_token(connection, user) -> int:
         event_connections = list(connection.event_connections.select_related("event"))
         data = {"portal_id": connection.portal_id, "hub_domain": connection.hub_domain}
         for event_connection in event_connections:
-            event_connection.event.log_action("pretix_hubspot.disconnected", user=user, data=data)
-        connection.organizer.log_action("pretix_hubspot.static_token.removed", user=user,
+            event_connection.event.log_action(log_actions.DISCONNECTED, user=user, data=data)
+        connection.organizer.log_action(log_actions.STATIC_TOKEN_REMOVED, user=user,
                                         data={"portal_id": connection.portal_id, "events": len(event_connections)})
         connection.delete()
     return len(event_connections)

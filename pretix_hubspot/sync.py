@@ -24,18 +24,19 @@ from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderPosition
 from pretix.helpers import OF_SELF
 
-from . import marketing_events
+from . import log_actions, marketing_events
 from .associations import AssociationStep
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
-from .client import (
-    HubSpotAccountRuleError, HubSpotApi, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited,
-    reconnect_message, required_rule_message,
-)
+from .client import HubSpotApi
 from .currency import currency_missing, currency_property, missing_currency_message
 from .datasync_api import (
     EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, MODE_SET_IF_NEW, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue,
     OrderSyncResult, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
     assign_properties, datasync_providers,
+)
+from .errors import (
+    HubSpotAccountRuleError, HubSpotConfigError, HubSpotConflict, HubSpotError, HubSpotRateLimited, reconnect_message,
+    required_rule_message,
 )
 from .event_options import include_test_orders
 from .matching import find_records, group_objects
@@ -115,7 +116,7 @@ class OrderOutcome:
 
 @datasync_providers.register
 class HubSpotSync(OutboundSyncProvider):
-    identifier = "hubspot"
+    identifier = log_actions.PROVIDER
     display_name = gettext_lazy("HubSpot")
     # Multi-select values and "Add to list" texts are ";"-separated in HubSpot.
     list_field_joiner = MULTI_VALUE_SEPARATOR
@@ -280,7 +281,7 @@ class HubSpotSync(OutboundSyncProvider):
         entries = []
         for order in orders.values():
             order.event = self.event
-            entries.append(order.log_action("pretix_hubspot.sync.waiting_for_reconnect",
+            entries.append(order.log_action(log_actions.SYNC_WAITING_FOR_RECONNECT,
                                             {"provider": self.identifier}, save=False))
         LogEntry.bulk_create_and_postprocess(entries)
 
@@ -338,7 +339,7 @@ class HubSpotSync(OutboundSyncProvider):
                             sq.order.code, self.identifier, sq.failed_attempts, sq.not_before, error.full_message)
                 # The reason goes into the order's history too: pretix's order box and sync-problems page only say
                 # "Error. Retry n of m" / "Temporary error", which leaves the organizer guessing.
-                sq.order.log_action("pretix_hubspot.sync.failed.temporary", {
+                sq.order.log_action(log_actions.SYNC_FAILED_TEMPORARY, {
                     "provider": self.identifier, "error": [str(m) for m in error.messages],
                     "attempt": sq.failed_attempts, "max_attempts": self.max_attempts,
                     "next_attempt": sq.not_before.isoformat(),

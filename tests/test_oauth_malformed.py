@@ -9,7 +9,7 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from pretix_hubspot import oauth, oauth_state
+from pretix_hubspot import connections, errors, oauth, oauth_state
 from pretix_hubspot.models import HubSpotConnection
 from tests.helpers.sync import contacts_mapping, enqueue, log_actions, queue_rows, run_queue
 
@@ -104,7 +104,7 @@ def assert_not_in_any_frame(exc, secrets):
 def test_no_secret_in_the_frames_of_a_failed_code_exchange(hubspot_app):
     verifier = "verifier-" + "x" * 60
     hubspot_app.fail_next(1, 503, path_prefix=oauth.TOKEN_PATH)
-    with pytest.raises(oauth.HubSpotUnavailable) as exc:
+    with pytest.raises(errors.HubSpotUnavailable) as exc:
         oauth.exchange_code("some-code", oauth.Secret(verifier))
     assert_not_in_any_frame(exc.value, [verifier, hubspot_app.client_secret])
 
@@ -116,14 +116,14 @@ def test_no_secret_in_the_frames_of_a_failed_renewal(connection, hubspot_app, ch
     connection.access_token_expires = now() + timedelta(seconds=30)
     connection.save(update_fields=["access_token_expires"])
     hubspot_app.malform_next(1, oauth.TOKEN_PATH, changes=changes, body=body)
-    with pytest.raises(oauth.HubSpotUnavailable) as exc:
-        oauth.get_valid_access_token(connection)
+    with pytest.raises(errors.HubSpotUnavailable) as exc:
+        connections.valid_access_token(connection)
     assert_not_in_any_frame(exc.value, [refresh_token, hubspot_app.client_secret])
 
 
 def test_no_secret_in_the_frames_of_a_failed_revocation(connection, hubspot_app):
     hubspot_app.fail_next(1, 500, path_prefix=oauth.REVOKE_PATH)
-    with pytest.raises(oauth.HubSpotUnavailable) as exc:
+    with pytest.raises(errors.HubSpotUnavailable) as exc:
         oauth.revoke(oauth.Secret(connection.refresh_token))
     assert_not_in_any_frame(exc.value, [connection.refresh_token, hubspot_app.client_secret])
 

@@ -13,7 +13,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -25,9 +24,13 @@ from pretix.helpers.security import (
     Session2FASetupRequired, SessionInvalid, SessionPasswordChangeRequired, SessionReauthRequired, assert_session_valid,
 )
 
-from .. import conf, connections, event_options, identifier_property, oauth, oauth_state, schema, scope_descriptions
+from .. import (
+    conf, connections, errors, event_options, identifier_property, log_actions, oauth, oauth_state, schema,
+    scope_descriptions,
+)
 from ..models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
+from ..safe_redirect import redirect_to_next
 from ..scopes import OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from .organizer import event_page_context
 
@@ -90,7 +93,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "identifier_properties": self.identifier_properties(connection),
                 "missing_optional_scopes": [s for s in PROPERTY_SCOPES if s not in (connection.scopes or [])],
                 "types_lacking_permission": self.types_lacking_permission(connection),
-                "token_valid": connection.access_token_valid_for(oauth.REFRESH_MARGIN),
+                "token_valid": connection.access_token_valid_for(connections.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
             })
         # Connections by access token (the organizer's HubSpot page)
@@ -122,7 +125,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
             try:
                 properties = (schema.get_properties(connection, object_type) if may_ask
                               else schema.cached_properties(connection, object_type))
-            except schema.SchemaUnavailable:
+            except errors.SchemaUnavailable:
                 properties = None
             prop = (properties or {}).get(identifier_property.PROPERTY_NAME)
             if properties is None:
@@ -197,7 +200,7 @@ class TransferOptionsView(EventActionView):
         include = request.POST.get("include_test_orders") == "on"
         if include != event_options.include_test_orders(request.event):
             event_options.set_include_test_orders(request.event, include)
-            request.event.log_action("pretix_hubspot.options.changed", user=request.user,
+            request.event.log_action(log_actions.OPTIONS_CHANGED, user=request.user,
                                      data={"include_test_orders": include})
         messages.success(request, _("Your changes have been saved."))
         return self.back()
@@ -239,14 +242,8 @@ class IdentifierPropertyCreateView(EventActionView):
     """Creates the pretix-order-id property in the connected HubSpot account for contacts or deals."""
 
     def back(self):
-        # The mapping editor offers this button too; return there, but never to a page outside this event's
-        # HubSpot settings (an open redirect would turn the button into a phishing helper).
-        target = self.request.POST.get("next", "")
-        if target.startswith(settings_url(self.request.event)) and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure(),
-        ):
-            return redirect(target)
-        return super().back()
+        # The mapping editor offers this button too: back there.
+        return redirect_to_next(self.request, settings_url(self.request.event))
 
     def post(self, request, *args, **kwargs):
         object_type = request.POST.get("object_type")
@@ -260,17 +257,17 @@ class IdentifierPropertyCreateView(EventActionView):
             return self.back()
         try:
             outcome = identifier_property.create_identifier_property(connection, object_type)
-        except oauth.ReconnectRequired as e:
+        except errors.ReconnectRequired as e:
             messages.error(request, str(e))
             return self.back()
-        except identifier_property.PropertyError as e:
+        except errors.PropertyError as e:
             messages.error(request, str(e))
             return self.back()
 
         texts = {"property": identifier_property.PROPERTY_LABEL, "object_type": labels[object_type]}
         if outcome == identifier_property.Outcome.CREATED:
             schema.forget(connection)  # the editor's cached field list does not know the new property yet
-            request.event.log_action("pretix_hubspot.identifier_property.created", user=request.user, data={
+            request.event.log_action(log_actions.IDENTIFIER_PROPERTY_CREATED, user=request.user, data={
                 "portal_id": connection.portal_id, "object_type": object_type,
                 "property": identifier_property.PROPERTY_NAME,
             })
@@ -360,31 +357,19 @@ def oauth_return(request, *args, **kwargs):
             return redirect(settings_url(event))
 
         try:
-            consent = _collect_consent(request.GET["code"], oauth.Secret(pending.code_verifier))
-        except oauth.GrantRejected:
+            connections.complete_consent(event, request.user, request.GET["code"],
+                                         oauth.Secret(pending.code_verifier))
+        except errors.GrantRejected:
             messages.error(request, _("HubSpot did not accept the authorization (it may have expired or been used "
                                       "already). Please request access again."))
             return redirect(settings_url(event))
-        except oauth.OAuthError as e:
+        except errors.OAuthError as e:
             messages.error(request, _("Connecting to HubSpot failed: {reason}").format(reason=e))
             return redirect(settings_url(event))
-
-        missing = connections.missing_required_scopes(consent.tokens.scopes or consent.details.scopes)
-        if missing:
+        except errors.RequiredScopesMissing as e:
             messages.error(request, _("HubSpot did not grant all permissions the integration needs ({scopes}). "
                                       "Please request access again and grant all of them.").format(
-                scopes=", ".join(missing)))
+                scopes=", ".join(e.scopes)))
             return redirect(settings_url(event))
-
-        connections.connect_event(event, request.user, consent)
     messages.success(request, SUCCESS_MESSAGE)
     return redirect(settings_url(event))
-
-
-def _collect_consent(code: str, code_verifier: oauth.Secret) -> connections.Consent:
-    tokens = oauth.exchange_code(code, code_verifier)
-    return connections.Consent(
-        tokens=tokens,
-        details=oauth.token_details(tokens.access_token),
-        account=oauth.account_details(tokens.access_token),
-    )

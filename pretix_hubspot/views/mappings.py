@@ -7,29 +7,26 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import associations as association_setup, schema as hubspot_schema
+from .. import associations as association_setup, errors, log_actions, schema as hubspot_schema
 from ..datasync_api import get_data_fields
 from ..forms import (
     AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,
 )
 from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
+from ..safe_redirect import redirect_to_next
 from ..schema import DEAL_STAGE_PROPERTY
 from ..starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
 from ..validation import IDENTIFIER, validate_mapping
 from .connection import SettingsView, settings_url
 
 STORED_KEYS = ("pretix_field", "external_field", "value_map", "overwrite")
-LOG_CREATED = "pretix_hubspot.mapping.created"
-LOG_CHANGED = "pretix_hubspot.mapping.changed"
-LOG_DELETED = "pretix_hubspot.mapping.deleted"
 
 
 def edit_url(mapping):
@@ -64,7 +61,7 @@ def load_schema(event, object_type, fresh=False):
                        "Please connect to HubSpot on the settings page.")
     try:
         return hubspot_schema.get_schema(connection, object_type, fresh=fresh), None
-    except hubspot_schema.SchemaUnavailable as e:
+    except errors.SchemaUnavailable as e:
         return None, e.message
 
 
@@ -116,7 +113,7 @@ class ObjectMappingListView(SettingsView):
         for form in formset.deleted_forms:
             mapping = form.instance
             if mapping is not None:
-                mapping.log_action(LOG_DELETED, user=user, data=log_data(mapping))
+                mapping.log_action(log_actions.MAPPING_DELETED, user=user, data=log_data(mapping))
                 mapping.delete()
         for position, form in enumerate(formset.ordered_forms):
             data = form.cleaned_data
@@ -126,7 +123,7 @@ class ObjectMappingListView(SettingsView):
                     position=position, pretix_model=data["pretix_model"],
                     external_object_type=data["external_object_type"],
                 )
-                mapping.log_action(LOG_CREATED, user=user, data=log_data(mapping))
+                mapping.log_action(log_actions.MAPPING_CREATED, user=user, data=log_data(mapping))
                 created.append(mapping.pk)
                 continue
             before = log_data(mapping)
@@ -135,7 +132,7 @@ class ObjectMappingListView(SettingsView):
             mapping.external_object_type = data["external_object_type"]
             if log_data(mapping) != before:
                 mapping.save()
-                mapping.log_action(LOG_CHANGED, user=user, data=log_data(mapping))
+                mapping.log_action(log_actions.MAPPING_CHANGED, user=user, data=log_data(mapping))
         if created:
             self.add_default_associations(created)
 
@@ -298,7 +295,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         mapping.associations = associations
         if log_data(mapping) != before:
             mapping.save()
-            mapping.log_action(LOG_CHANGED, user=self.request.user, data=log_data(mapping))
+            mapping.log_action(log_actions.MAPPING_CHANGED, user=self.request.user, data=log_data(mapping))
 
     def offers_starter_set(self):
         return self.is_empty() and get_starter_set(self.mapping.pretix_model, self.mapping.external_object_type)
@@ -345,7 +342,7 @@ class MappingDeleteView(MappingMixin, TemplateView):
     @transaction.atomic
     def post(self, request, *args, **kwargs):
         mapping = self.mapping
-        mapping.log_action(LOG_DELETED, user=request.user, data=log_data(mapping))
+        mapping.log_action(log_actions.MAPPING_DELETED, user=request.user, data=log_data(mapping))
         mapping.delete()
         messages.success(request, _("The mapping has been deleted."))
         return redirect(settings_url(request.event))
@@ -365,8 +362,4 @@ class SchemaRefreshView(EventPermissionRequiredMixin, View):
             raise Http404()
         hubspot_schema.forget(connection)
         messages.success(request, _("The fields will be read from HubSpot again."))
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            target = settings_url(request.event)
-        return redirect(target)
+        return redirect_to_next(request, settings_url(request.event))

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from pretix.control.permissions import EventPermissionRequiredMixin
 
-from .. import checkins
+from .. import checkins, log_actions
 from ..marketing_events import PARTICIPANT_CHOICES, REGISTER_ON_CHOICES, MarketingEventSettings
 from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
@@ -49,7 +49,7 @@ class MarketingEventSettingsView(EventPermissionRequiredMixin, View):
         MarketingEventSettings(event).save(enabled=data["enabled"], participants=data["participants"],
                                            register_on=data["register_on"],
                                            checkin_list_ids=[int(i) for i in data["checkin_lists"]])
-        event.log_action("pretix_hubspot.marketing_event.changed", user=request.user, data={
+        event.log_action(log_actions.MARKETING_EVENT_CHANGED, user=request.user, data={
             "enabled": data["enabled"], "participants": data["participants"], "register_on": data["register_on"],
             "checkin_lists": [int(i) for i in data["checkin_lists"]],
         })
