@@ -37,6 +37,9 @@ OBJECT_SCOPES = (
     "crm.objects.custom.read",
     "crm.objects.custom.write",
     "crm.schemas.custom.read",
+    # the product library: linking pretix products to HubSpot products for line items (product_links.py)
+    "crm.objects.products.read",
+    "crm.objects.products.write",
 )
 # Only needed for the "Marketing event" section (marketing_events.py).
 MARKETING_EVENT_SCOPES = (

@@ -85,6 +85,14 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
             copy.save(update_fields=["associations"])
 
 
+@receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_product_links")
+def copy_product_links(sender, other, item_map, variation_map, **kwargs):
+    """pretix copies the settings as they are: the HubSpot product links must name the copied products instead."""
+    from .product_links import product_links, save_product_links, translate_links
+
+    save_product_links(sender, translate_links(product_links(other), item_map, variation_map))
+
+
 # --- Sync: order triggers -------------------------------------------------------------------------------------------
 
 ORDER_TRIGGERS = {
@@ -178,6 +186,8 @@ def hubspot_global_settings(sender, **kwargs):
     "pretix_hubspot.connection.reconnect_required": _("HubSpot no longer accepts the connection to account "
                                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
     "pretix_hubspot.options.changed": _("The HubSpot transfer options have been changed."),
+    "pretix_hubspot.products.changed": _("The HubSpot products of the event's products have been changed."),
+    "pretix_hubspot.products.created": _("Products have been created in HubSpot for the event's products."),
     "pretix_hubspot.identifier_property.created": _("The property pretix-order-id has been created in HubSpot "
                                                     "account {portal_id} for {object_type}."),
     "pretix_hubspot.static_token.rejected": _("HubSpot no longer accepts the access token of HubSpot account "

@@ -166,7 +166,8 @@ def test_starter_sets_for_companies_and_line_items(sync_event, hubspot):
         identifier, rows = build_initial(sync_event, "OrderPosition", "line_items",
                                          get_schema(connection, "line_items"))
     assert identifier == {"pretix_id_field": "ticket_id", "external_id_field": "pretix_order_id"}
-    assert [(r["pretix_field"], r["external_field"]) for r in rows] == [("product", "name"), ("ticket_price", "price")]
+    assert [(r["pretix_field"], r["external_field"]) for r in rows] == [
+        ("product", "name"), ("ticket_price", "price"), ("hubspot_product_id", "hs_product_id")]
 
 
 def test_settings_page_names_the_types_a_connection_lacks_permissions_for(admin_client, event, hubspot_app,
