@@ -3,6 +3,7 @@ The "HubSpot products" page and the line items that name a HubSpot product: the 
 pretix product, the links saved, products created in HubSpot, and the links reaching line items as hs_product_id.
 """
 import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -45,10 +46,16 @@ def hubspot_product(hubspot_app):
 
 def test_page_lists_the_events_products_with_the_accounts_products(admin_client, connected_event, item, workshop,
                                                                    hubspot_product):
+    with scopes_disabled():
+        variation = workshop.variations.create(value="Half day", default_price=Decimal("45.00"))
     page = admin_client.get(hubspot_settings_url(connected_event, "products/"))
     assert page.status_code == 200
     text = text_of(page)
     assert "Conference ticket" in text and "Workshop" in text
+    # A variation has a row of its own, which by default follows its product.
+    assert f'name="link-{workshop.pk}-{variation.pk}"' in page.content.decode()
+    words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    assert "Half day €45.00 Same as the product" in words
     assert f'<option value="{hubspot_product}">Conference ticket 2027 (CONF27, 120)</option>' in html.unescape(
         page.content.decode())
     assert "2 products have no HubSpot product." in text
@@ -179,3 +186,17 @@ def test_the_line_items_starter_set_suggests_the_hubspot_product(sync_event, hub
                                          get_schema(sync_event.hubspot_connection.connection, "line_items"))
     assert [(r["pretix_field"], r["external_field"]) for r in rows] == [
         ("product", "name"), ("ticket_price", "price"), ("hubspot_product_id", "hs_product_id")]
+
+
+def test_copying_an_event_links_the_copied_products(connected_event, organizer, item, hubspot_product):
+    from pretix.base.models import Event
+    with scopes_disabled():
+        variation = item.variations.create(value="Student")
+        connected_event.settings.set("hubspot_product_links", {str(item.pk): hubspot_product,
+                                                               f"{item.pk}-{variation.pk}": "777"})
+        copy = Event.objects.create(organizer=organizer, name="PyConf 2028", slug="pyconf28",
+                                    date_from=connected_event.date_from, plugins=connected_event.plugins)
+        copy.copy_data_from(connected_event)
+        new_item = copy.items.get()
+        new_variation = new_item.variations.get()
+    assert product_links(copy) == {str(new_item.pk): hubspot_product, f"{new_item.pk}-{new_variation.pk}": "777"}
