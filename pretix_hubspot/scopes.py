@@ -53,3 +53,5 @@ OBJECT_TYPE_SCOPES = {
                   "crm.schemas.{}.read".format(object_type))
     for object_type in ("contacts", "companies", "deals", "line_items", "tickets")
 }
+# What a mapping onto any of the account's custom objects needs (their type ids are the account's, "2-…").
+CUSTOM_OBJECT_SCOPES = ("crm.objects.custom.read", "crm.objects.custom.write", "crm.schemas.custom.read")

@@ -200,3 +200,11 @@ def test_copying_an_event_links_the_copied_products(connected_event, organizer, 
         new_item = copy.items.get()
         new_variation = new_item.variations.get()
     assert product_links(copy) == {str(new_item.pk): hubspot_product, f"{new_item.pk}-{new_variation.pk}": "777"}
+
+
+def test_the_page_lists_every_page_of_the_account_s_products(admin_client, connected_event, item, hubspot_app):
+    for i in range(105):
+        hubspot_app.add_record("products", {"name": f"Product {i:03d}", "price": "10"})
+    page = admin_client.get(hubspot_settings_url(connected_event, "products/")).content.decode()
+    assert "Product 000" in page and "Product 104" in page
+    assert hubspot_app.request_count("GET", "/crm/objects/2026-09/products") == 2
