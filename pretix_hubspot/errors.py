@@ -216,7 +216,24 @@ def invalid_properties(message, errors=(), context=None):
     for name in names if isinstance(names, list) else []:
         found.append((str(name), ""))
     seen = set()
-    return [(n, m) for n, m in found if not (n in seen or seen.add(n))]
+    return [(n, _product_reason(n, m)) for n, m in found if not (n in seen or seen.add(n))]
+
+
+# The line item property naming a product of the account's product library (see product_links.py).
+PRODUCT_ID_PROPERTY = "hs_product_id"
+
+
+def _product_reason(name, reason):
+    # HubSpot names only the product's ID; the organizer needs to know where the link comes from.
+    if name == PRODUCT_ID_PROPERTY and "exist" in (reason or ""):
+        return _("HubSpot has no product with this ID (any more); it may have been deleted in HubSpot. Please choose "
+                 "another HubSpot product for this ticket's product in Settings → HubSpot → HubSpot products.")
+    return reason
+
+
+def names_missing_product(message, errors=(), context=None):
+    """Whether HubSpot refused a line item because its product does not exist: a value, not a missing property."""
+    return any(name == PRODUCT_ID_PROPERTY for name, reason in invalid_properties(message, errors, context))
 
 
 def _clean(text, secrets):
@@ -258,7 +275,8 @@ def error_from_body(status, data, reason="", headers=None, secrets=()):
               "Settings → HubSpot and grant every permission HubSpot asks for.").format(
                 reason=hs_message or _("missing permission")),
             **kwargs)
-    if category == "VALIDATION_ERROR" and ("PROPERTY_DOESNT_EXIST" in json.dumps(data) or "does not exist" in hs_message):
+    if category == "VALIDATION_ERROR" and ("PROPERTY_DOESNT_EXIST" in json.dumps(data) or "does not exist" in hs_message) \
+            and not names_missing_product(hs_message, data.get("errors"), data.get("context")):
         return HubSpotConfigError(
             _("HubSpot does not know a property this mapping uses ({reason}). It may have been deleted in HubSpot: "
               "please check the mapping in Settings → HubSpot.").format(reason=hs_message),

@@ -4,7 +4,8 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from pretix.control.forms.mapping import PropertyMappingForm, PropertyMappingFormSet, pretix_fields_choices
 
-from .datasync_api import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, get_data_fields
+from .data_fields import get_data_fields
+from .datasync_api import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
 from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS, EventConnection
 
 AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)

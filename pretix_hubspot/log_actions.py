@@ -18,6 +18,8 @@ STATIC_TOKEN_REJECTED = "pretix_hubspot.static_token.rejected"
 OPTIONS_CHANGED = "pretix_hubspot.options.changed"
 IDENTIFIER_PROPERTY_CREATED = "pretix_hubspot.identifier_property.created"
 MARKETING_EVENT_CHANGED = "pretix_hubspot.marketing_event.changed"
+PRODUCTS_CHANGED = "pretix_hubspot.products.changed"
+PRODUCTS_CREATED = "pretix_hubspot.products.created"
 
 # The organizer's access tokens (logged on the organizer)
 STATIC_TOKEN_SAVED = "pretix_hubspot.static_token.saved"

@@ -8,6 +8,7 @@ DESCRIPTIONS = (
     (("crm.schemas.contacts.read", "crm.schemas.deals.read"),
      _("read which properties contacts and deals have, and the deal pipelines")),
     (("crm.schemas.contacts.write", "crm.schemas.deals.write"), _("create properties for contacts and deals")),
+    (("crm.objects.products.read", "crm.objects.products.write"), _("read and create products of the product library")),
 )
 
 

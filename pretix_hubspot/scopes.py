@@ -37,6 +37,9 @@ OBJECT_SCOPES = (
     "crm.objects.custom.read",
     "crm.objects.custom.write",
     "crm.schemas.custom.read",
+    # the product library: linking pretix products to HubSpot products for line items (product_links.py)
+    "crm.objects.products.read",
+    "crm.objects.products.write",
 )
 # Only needed for the "Marketing event" section (marketing_events.py).
 MARKETING_EVENT_SCOPES = (
@@ -50,3 +53,5 @@ OBJECT_TYPE_SCOPES = {
                   "crm.schemas.{}.read".format(object_type))
     for object_type in ("contacts", "companies", "deals", "line_items", "tickets")
 }
+# What a mapping onto any of the account's custom objects needs (their type ids are the account's, "2-…").
+CUSTOM_OBJECT_SCOPES = ("crm.objects.custom.read", "crm.objects.custom.write", "crm.schemas.custom.read")

@@ -86,6 +86,14 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
             copy.save(update_fields=["associations"])
 
 
+@receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_product_links")
+def copy_product_links(sender, other, item_map, variation_map, **kwargs):
+    """pretix copies the settings as they are: the HubSpot product links must name the copied products instead."""
+    from .product_links import product_links, save_product_links, translate_links
+
+    save_product_links(sender, translate_links(product_links(other), item_map, variation_map))
+
+
 # --- Sync: order triggers -------------------------------------------------------------------------------------------
 
 ORDER_TRIGGERS = {
@@ -179,6 +187,8 @@ def hubspot_global_settings(sender, **kwargs):
     log_actions.RECONNECT_REQUIRED: _("HubSpot no longer accepts the connection to account "
                                       "{portal_id}. Please reconnect in Settings → HubSpot."),
     log_actions.OPTIONS_CHANGED: _("The HubSpot transfer options have been changed."),
+    log_actions.PRODUCTS_CHANGED: _("The HubSpot products of the event's products have been changed."),
+    log_actions.PRODUCTS_CREATED: _("Products have been created in HubSpot for the event's products."),
     log_actions.IDENTIFIER_PROPERTY_CREATED: _("The property pretix-order-id has been created in HubSpot "
                                                "account {portal_id} for {object_type}."),
     log_actions.STATIC_TOKEN_REJECTED: _("HubSpot no longer accepts the access token of HubSpot account "

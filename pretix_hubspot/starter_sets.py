@@ -11,10 +11,12 @@ from typing import Dict, List, Optional, Tuple
 
 from pretix.base.models import Order
 
-from .datasync_api import MODE_OVERWRITE, get_data_fields
+from .data_fields import get_data_fields
+from .datasync_api import MODE_OVERWRITE
 from .models import (
     HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER, PRETIX_ORDER_POSITION,
 )
+from .product_links import FIELD_KEY, PRODUCT_PROPERTY
 from .schema import DEAL_STAGE_PROPERTY, ObjectSchema, Pipeline
 
 ORDER_ID_PROPERTY = "pretix_order_id"
@@ -85,6 +87,8 @@ STARTER_SETS: Dict[Tuple[str, str], StarterSet] = {
         rows=(
             ("product", "name"),
             ("ticket_price", "price"),
+            # the HubSpot product linked to the ticket's product on the "HubSpot products" page (product_links.py)
+            (FIELD_KEY, PRODUCT_PROPERTY),
         ),
     ),
 }

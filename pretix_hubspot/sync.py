@@ -29,6 +29,7 @@ from .associations import AssociationStep
 from .batches import WriteItem, associate_default, chunks, read_records, write_records
 from .client import HubSpotApi
 from .currency import currency_missing, currency_property, missing_currency_message
+from .data_fields import get_data_fields
 from .datasync_api import (
     EVENT, EVENT_OR_SUBEVENT, MODE_OVERWRITE, MODE_SET_IF_NEW, ORDER, ORDER_POSITION, BaseSyncError, OrderSyncQueue,
     OrderSyncResult, OutboundSyncProvider, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError,
@@ -134,6 +135,11 @@ class HubSpotSync(OutboundSyncProvider):
     @cached_property
     def timezone(self):
         return self.event.timezone
+
+    @cached_property
+    def data_fields(self):
+        # pretix's fields and the plugin's own (the HubSpot product of a ticket, see product_links.py)
+        return {f.key: f for f in get_data_fields(self.event)}
 
     @property
     def mappings(self):

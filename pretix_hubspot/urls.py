@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import connection, export, mappings, marketing_event, organizer, preview
+from .views import connection, export, mappings, marketing_event, organizer, preview, products
 
 EVENT_PREFIX = "control/event/<str:organizer>/<str:event>/hubspot/"
 ORGANIZER_PREFIX = "control/organizer/<str:organizer>/hubspot/"
@@ -23,6 +23,10 @@ urlpatterns = [
          name="mappings.delete"),
     path(EVENT_PREFIX + "mappings/refresh-fields/", mappings.SchemaRefreshView.as_view(),
          name="mappings.schema.refresh"),
+    # The HubSpot products of the event's products (for line items)
+    path(EVENT_PREFIX + "products/", products.ProductLinksView.as_view(), name="products"),
+    path(EVENT_PREFIX + "products/save/", products.ProductLinksSaveView.as_view(), name="products.save"),
+    path(EVENT_PREFIX + "products/create/", products.ProductCreateView.as_view(), name="products.create"),
     # Export of existing orders, and sending transferred orders again after a settings change
     path(EVENT_PREFIX + "export/", export.ExportView.as_view(), name="export"),
     path(EVENT_PREFIX + "export/start/", export.ExportStartView.as_view(), name="export.start"),

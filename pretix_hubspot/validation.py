@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from pretix.base.models import Question
 
 from .currency import currency_missing, currency_property, missing_currency_message
-from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION, get_data_fields
+from .data_fields import get_data_fields
+from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION
 from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from .schema import (
     DEAL_STAGE_PROPERTY, PIPELINE_PROPERTIES, STAGE_PROPERTIES, TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY,

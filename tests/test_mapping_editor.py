@@ -276,7 +276,7 @@ def test_value_map_for_deal_stage(admin_client, connected_event, hubspot):
      [("invoice_address_company", "name"), ("invoice_address_street", "address"),
       ("invoice_address_zipcode", "zip"), ("invoice_address_city", "city"), ("invoice_address_country", "country")]),
     ("OrderPosition", "line_items", ("ticket_id", "pretix_order_id"),
-     [("product", "name"), ("ticket_price", "price")]),
+     [("product", "name"), ("ticket_price", "price"), ("hubspot_product_id", "hs_product_id")]),
 ])
 def test_starter_sets(admin_client, connected_event, hubspot, pretix_model, object_type, identifier, expected):
     add_order_id_property(hubspot, object_type)

@@ -173,3 +173,25 @@ def test_company_search_and_associations_on_a_single_read(hubspot, sdk):
     read = sdk.crm.deals.basic_api.get_by_id(deal, associations=["companies"])
     assert [(a.id, a.type) for a in read.associations["companies"].results] == [(acme, "deal_to_company")]
     assert hubspot.labelled_associations("companies", acme, "deals") == {deal: [None]}
+
+
+def test_products_are_listed_page_by_page_without_archived_ones_and_need_their_scope(hubspot, sdk):
+    import requests
+    from hubspot.crm.products import (
+        BatchInputSimplePublicObjectBatchInputForCreate as ProductCreates,
+        SimplePublicObjectBatchInputForCreate as ProductBatchInput,
+    )
+    created = sdk.crm.products.batch_api.create(ProductCreates(inputs=[
+        ProductBatchInput(properties={"name": f"Ticket {i}", "price": "10"}) for i in range(3)]))
+    sdk.crm.products.basic_api.archive(created.results[0].id)
+    first = sdk.crm.products.basic_api.get_page(limit=1, properties=["name", "price"])
+    assert len(first.results) == 1 and first.paging.next.after
+    second = sdk.crm.products.basic_api.get_page(limit=1, after=first.paging.next.after, properties=["name"])
+    assert second.paging is None
+    listed = {r.id for r in first.results + second.results}
+    assert listed == {r.id for r in created.results[1:]}
+
+    token = hubspot.issue_tokens(hubspot.default_portal_id, scopes=["oauth", "crm.objects.contacts.read"])
+    answer = requests.get(f"{hubspot.url}/crm/objects/2026-09/products",
+                          headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=10)
+    assert answer.status_code == 403 and answer.json()["category"] == "MISSING_SCOPES"

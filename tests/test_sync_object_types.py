@@ -166,7 +166,8 @@ def test_starter_sets_for_companies_and_line_items(sync_event, hubspot):
         identifier, rows = build_initial(sync_event, "OrderPosition", "line_items",
                                          get_schema(connection, "line_items"))
     assert identifier == {"pretix_id_field": "ticket_id", "external_id_field": "pretix_order_id"}
-    assert [(r["pretix_field"], r["external_field"]) for r in rows] == [("product", "name"), ("ticket_price", "price")]
+    assert [(r["pretix_field"], r["external_field"]) for r in rows] == [
+        ("product", "name"), ("ticket_price", "price"), ("hubspot_product_id", "hs_product_id")]
 
 
 def test_settings_page_names_the_types_a_connection_lacks_permissions_for(admin_client, event, hubspot_app,
@@ -318,3 +319,18 @@ def test_accounts_below_enterprise_list_no_custom_objects(admin_client, connecte
     page = admin_client.get(base_url(connected_event)).content.decode()
     assert ">Workshops</option>" not in page
     assert '<option value="companies">Companies</option>' in page
+
+
+def test_settings_page_names_custom_objects_when_a_mapping_uses_one_without_the_permission(
+        admin_client, sync_event, hubspot):
+    from tests.helpers import hubspot_settings_url
+    type_id = add_workshops(hubspot)["objectTypeId"]
+    ObjectMapping.objects.create(event=sync_event, position=0, pretix_model="OrderPosition",
+                                 external_object_type=type_id)
+    page = " ".join(html.unescape(admin_client.get(hubspot_settings_url(sync_event)).content.decode()).split())
+    assert "need permissions this connection was not granted" not in page
+    connection = sync_event.hubspot_connection.connection
+    connection.scopes = [s for s in connection.scopes if not s.startswith("crm.objects.custom.")]
+    connection.save()
+    page = " ".join(html.unescape(admin_client.get(hubspot_settings_url(sync_event)).content.decode()).split())
+    assert "Mappings onto Custom objects need permissions this connection was not granted" in page

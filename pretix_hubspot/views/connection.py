@@ -31,7 +31,7 @@ from .. import (
 from ..models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
 from ..safe_redirect import redirect_to_next
-from ..scopes import OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
+from ..scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from .organizer import event_page_context
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,15 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
     def types_lacking_permission(self, connection):
         """The object types whose mappings the connection cannot write, e.g. made before the plugin supported them."""
         granted = set(connection.scopes or [])
-        return [label for object_type, label in HUBSPOT_OBJECT_TYPES
-                if not set(OBJECT_TYPE_SCOPES.get(object_type, ())) <= granted]
+        lacking = [label for object_type, label in HUBSPOT_OBJECT_TYPES
+                   if not set(OBJECT_TYPE_SCOPES.get(object_type, ())) <= granted]
+        # Custom objects only where a mapping uses one: accounts below Enterprise have none, and HubSpot does not
+        # grant them the optional custom-object scopes.
+        standard = [object_type for object_type, label in HUBSPOT_OBJECT_TYPES]
+        uses_custom = self.request.event.hubspot_object_mappings.exclude(external_object_type__in=standard).exists()
+        if uses_custom and not set(CUSTOM_OBJECT_SCOPES) <= granted:
+            lacking.append(_("Custom objects"))
+        return lacking
 
     def identifier_properties(self, connection):
         """
