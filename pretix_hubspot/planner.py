@@ -409,9 +409,11 @@ def compute_changes(group, keep_empty=False):
         view.update(computed)
         changes.update(computed)
     group.values = view
+    if keep_empty:
+        group.changes = changes  # HubSpot's values are not known: everything is sent
+        return
     group.changes = {k: v for k, v in changes.items()
-                     if not same_value(group.current.get(k), v)
-                     and not (group.is_new and v in ("", None) and not keep_empty)}
+                     if not same_value(group.current.get(k), v) and not (group.is_new and v in ("", None))}
 
 
 def plan_writes(plan):
