@@ -9,8 +9,8 @@ Each mapping stores a list of rows (``ObjectMapping.associations``)::
 ``type_id`` None is HubSpot's default (unlabelled) association. A record is associated with the records of the
 earlier mapping made for the same order; where both mappings are made per order position, only with the one of the
 same position. ``AssociationStep`` writes them after all mappings of a chunk are written: one batch per pair of
-mappings and type, only the pairs not written before (remembered in the result's ``sync_info["associations"]``), and
-it removes the ones that no longer hold where the row asks for it.
+object types and association type, only the pairs not written before (remembered in the result's
+``sync_info["associations"]``), and it removes the ones that no longer hold where the row asks for it.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -19,6 +19,8 @@ from .batches import archive_associations, associate_default, associate_labelled
 from .models import HUBSPOT_CONTACTS, HUBSPOT_DEALS
 
 DEFAULT_KEY = "default"
+# HubSpot's type of a line item's association with its deal (HUBSPOT_DEFINED)
+LINE_ITEM_TO_DEAL_TYPE_ID = 20
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,33 @@ def written(obj):
     return obj is not None and obj.record_id and not obj.error
 
 
+def inline_deal_association(deal_id):
+    """A new line item's association with its deal, written with the line item (``associations`` of a create)."""
+    return {"to": {"id": str(deal_id)},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": LINE_ITEM_TO_DEAL_TYPE_ID}]}
+
+
+def batch_direction(from_type, to_type, row, directions):
+    """
+    The direction a pair is written in, as ``(from type, to type, flipped)``. HubSpot's default association holds
+    both ways, so the default ones of a pair of object types go into one batch whichever mapping names the other (a
+    deal's buyer and a ticket's attendee with the deal, for instance), in the direction the first such row names.
+    A label has a direction of its own (its inverse is another type id). ``directions`` remembers the first ones.
+    """
+    if row.labelled:
+        return from_type, to_type, False
+    first = directions.setdefault(frozenset((from_type, to_type)), (from_type, to_type))
+    if first == (from_type, to_type):
+        return from_type, to_type, False
+    return to_type, from_type, True
+
+
 class AssociationStep:
+    """
+    Writes the associations of the association setup after all mappings of a chunk are written: one batch per pair
+    of object types and association type (never two for the same pair), only the pairs not written before.
+    """
+
     def __init__(self, api, mappings):
         self.api = api
         self.mappings = list(mappings)
@@ -93,15 +121,17 @@ class AssociationStep:
     def run(self, outcomes):
         order_of = {m.id: i for i, m in enumerate(self.mappings)}
         by_id = {m.id: m for m in self.mappings}
-        creates, removals = {}, {}
+        creates, removals, directions = {}, {}, {}
         for mapping in self.mappings:
             for row in rows_of(mapping):
                 target = by_id.get(row.to_mapping)
                 if target is None or order_of[target.id] >= order_of[mapping.id]:
                     continue  # validation on save prevents this; a later change of order must not break a run
-                batch_key = (mapping.external_object_type, target.external_object_type, row.category, row.type_id)
+                from_type, to_type, flipped = batch_direction(mapping.external_object_type,
+                                                              target.external_object_type, row, directions)
+                batch_key = (from_type, to_type, row.category, row.type_id)
                 for outcome in outcomes.values():
-                    self._plan(outcome, mapping, target, row, creates.setdefault(batch_key, {}),
+                    self._plan(outcome, mapping, target, row, flipped, creates.setdefault(batch_key, {}),
                                removals.setdefault(batch_key, {}))
         for (from_type, to_type, category, type_id), wanted in creates.items():
             if not wanted:
@@ -111,25 +141,25 @@ class AssociationStep:
             else:
                 results = associate_labelled(self.api, from_type, to_type, category, type_id, list(wanted))
             for pair, result in results.items():
-                for obj, row in wanted[pair]:
+                for obj, row, to_id in wanted[pair]:
                     if isinstance(result, Exception):
                         # The record itself was written: its id is kept, and the next attempt adds the association.
                         obj.association_error = obj.association_error or result
                         done = obj.associations.get(row.key, [])
-                        if pair[1] in done:
-                            done.remove(pair[1])
+                        if to_id in done:
+                            done.remove(to_id)
         for (from_type, to_type, category, type_id), stale in removals.items():
             if not stale:
                 continue
             results = archive_associations(self.api, from_type, to_type, list(stale), category, type_id)
             for pair, result in results.items():
-                for obj, row in stale[pair]:
+                for obj, row, to_id in stale[pair]:
                     if isinstance(result, Exception):
                         obj.association_error = obj.association_error or result
-                        obj.associations.setdefault(row.key, []).append(pair[1])
+                        obj.associations.setdefault(row.key, []).append(to_id)
                         obj.associations[row.key].sort()
 
-    def _plan(self, outcome, mapping, target, row, creates, removals):
+    def _plan(self, outcome, mapping, target, row, flipped, creates, removals):
         targets = outcome.objects.get(target.id, [])
         complete = all(written(t) for t in targets)
         for obj in outcome.objects.get(mapping.id, []):
@@ -141,9 +171,13 @@ class AssociationStep:
             stale = (done - wanted) if (row.remove_stale and complete) else set()
             obj.associations[row.key] = sorted((done | wanted) - stale)
             for to_id in sorted(wanted - done):
-                creates.setdefault((obj.record_id, to_id), []).append((obj, row))
+                if to_id == obj.parent_deal and not row.labelled:
+                    continue  # a line item's deal: written with the line item, or by the line items' own batch
+                pair = (to_id, obj.record_id) if flipped else (obj.record_id, to_id)
+                creates.setdefault(pair, []).append((obj, row, to_id))
             for to_id in sorted(stale):
-                removals.setdefault((obj.record_id, to_id), []).append((obj, row))
+                pair = (to_id, obj.record_id) if flipped else (obj.record_id, to_id)
+                removals.setdefault(pair, []).append((obj, row, to_id))
 
 
 def previous_associations(obj, row, target):

@@ -14,6 +14,10 @@ from typing import Optional
 from .errors import HubSpotRejected, error_from_body
 
 BATCH_SIZE = 100
+# Association batches take more inputs than record batches (HubSpot's v4 association batch create takes up to 2,000
+# pairs, batch read up to 1,000): a chunk's pairs of two mappings go out in one request even where each order has
+# several tickets. Removals stay at 100 per request.
+ASSOCIATION_BATCH_SIZE = 1000
 
 
 def chunks(items, size=BATCH_SIZE):
@@ -46,6 +50,8 @@ class WriteItem:
     record_id: Optional[str] = None  # update: the record
     id_value: Optional[str] = None  # upsert: the value of id_property; create: the identifier's value
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # create: associations written with the record (HubSpot's ``associations`` of a create input)
+    associations: Optional[list] = None
 
     def body(self, kind, id_property):
         if kind == "update":
@@ -53,7 +59,10 @@ class WriteItem:
         if kind == "upsert":
             return {"id": self.id_value, "idProperty": id_property, "properties": self.properties,
                     "objectWriteTraceId": self.trace_id}
-        return {"properties": self.properties, "objectWriteTraceId": self.trace_id}
+        body = {"properties": self.properties, "objectWriteTraceId": self.trace_id}
+        if self.associations:
+            body["associations"] = self.associations
+        return body
 
 
 def read_records(api, object_type, values, id_property=None, properties=()):
@@ -109,7 +118,7 @@ def associate_default(api, from_type, to_type, pairs):
         api.call(fn, from_type, to_type, {"inputs": [{"from": {"id": f}, "to": {"id": t}} for f, t in batch]})
         return {pair: True for pair in batch}, []
 
-    for chunk in chunks(list(dict.fromkeys(pairs))):
+    for chunk in chunks(list(dict.fromkeys(pairs)), ASSOCIATION_BATCH_SIZE):
         _send_isolated(send, chunk, outcome, key=lambda pair: pair)
     return outcome
 
@@ -119,7 +128,8 @@ def associate_labelled(api, from_type, to_type, category, type_id, pairs):
     fn = api.sdk.crm.associations.v4.batch_api.create
     types = [{"associationCategory": category, "associationTypeId": type_id}]
     return _pairs_request(api, fn, from_type, to_type,
-                          lambda f, t: {"from": {"id": f}, "to": {"id": t}, "types": types}, pairs)
+                          lambda f, t: {"from": {"id": f}, "to": {"id": t}, "types": types}, pairs,
+                          ASSOCIATION_BATCH_SIZE)
 
 
 def archive_associations(api, from_type, to_type, pairs, category="", type_id=None):
@@ -141,7 +151,7 @@ def archive_associations(api, from_type, to_type, pairs, category="", type_id=No
     return _pairs_request(api, fn, from_type, to_type, body, pairs)
 
 
-def _pairs_request(api, fn, from_type, to_type, body, pairs):
+def _pairs_request(api, fn, from_type, to_type, body, pairs, size=BATCH_SIZE):
     outcome = {}
 
     def send(batch):
@@ -153,7 +163,7 @@ def _pairs_request(api, fn, from_type, to_type, body, pairs):
             return {}, [(batch[0], _batch_error(errors[0]))]
         return {}, [(pair, None) for pair in batch]  # asked again one by one, to find the input HubSpot meant
 
-    for chunk in chunks(list(dict.fromkeys(pairs))):
+    for chunk in chunks(list(dict.fromkeys(pairs)), size):
         _send_isolated(send, chunk, outcome, key=lambda pair: pair)
     return outcome
 

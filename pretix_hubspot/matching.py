@@ -10,10 +10,12 @@ from .batches import normalize_key, read_records
 from .models import HUBSPOT_CONTACTS
 
 
-def find_records(api, object_type, objects, id_property, id_property_is_unique, read_properties):
+def find_records(api, object_type, objects, id_property, id_property_is_unique, read_properties,
+                 by_value=lambda obj: True):
     """
     Sets ``obj.record_id`` and ``obj.current`` (HubSpot's current values) for every object HubSpot already knows.
-    Errors of a lookup are set on the objects it concerned.
+    Errors of a lookup are set on the objects it concerned. Remembered records are read for every object; records are
+    looked up by identifier or e-mail only for the objects ``by_value`` names.
     """
     def lookup(candidates, value_of, id_prop=None):
         values = {obj: value_of(obj) for obj in candidates if value_of(obj)}
@@ -35,13 +37,13 @@ def find_records(api, object_type, objects, id_property, id_property_is_unique, 
 
     lookup([o for o in objects if o.remembered_id], lambda o: o.remembered_id)
     if id_property_is_unique:
-        lookup(_open(objects), lambda o: o.id_value, id_property)
+        lookup(_open(objects, by_value), lambda o: o.id_value, id_property)
     if object_type == HUBSPOT_CONTACTS and id_property != "email":
-        lookup(_open(objects), lambda o: o.email, "email")
+        lookup(_open(objects, by_value), lambda o: o.email, "email")
 
 
-def _open(objects):
-    return [o for o in objects if not o.error and not o.record_id]
+def _open(objects, by_value):
+    return [o for o in objects if not o.error and not o.record_id and by_value(o)]
 
 
 class RecordGroup:
@@ -54,6 +56,9 @@ class RecordGroup:
         self.values = {}  # the record's values after this run's writes
         self.changes = {}
         self.error = None
+        self.action = None
+        # a new line item created with its deal association inline: the id of that deal
+        self.inline_deal = None
 
     @property
     def is_new(self):

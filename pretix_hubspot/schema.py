@@ -6,7 +6,7 @@ such metadata rather than fetch it per request, so answers are kept in Django's 
 the HubSpot account (portal). "Refresh" on the editor drops them, e.g. after a property was created in HubSpot.
 """
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 import requests
@@ -19,19 +19,14 @@ from .client import HubSpotApi
 from .datasync_api import BaseSyncError
 from .errors import OAuthError, ReconnectRequired, SchemaUnavailable, schema_unavailable
 from .models import HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, HUBSPOT_TICKETS
+from .properties import (  # noqa: F401 (the property model, as the editor's modules know it from here)
+    TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER, TYPE_STRING, HubSpotProperty, read_properties,
+)
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
-CACHE_VERSION = 1
-
-# HubSpot property types (``type``), as the API names them.
-TYPE_STRING = "string"
-TYPE_NUMBER = "number"
-TYPE_DATE = "date"
-TYPE_DATETIME = "datetime"
-TYPE_ENUMERATION = "enumeration"
-TYPE_BOOL = "bool"
+CACHE_VERSION = 2
 
 DEAL_STAGE_PROPERTY = "dealstage"
 DEAL_PIPELINE_PROPERTY = "pipeline"
@@ -44,37 +39,6 @@ PIPELINE_PROPERTIES = {
     HUBSPOT_TICKETS: (TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY),
 }
 STAGE_PROPERTIES = {stage for pipeline, stage in PIPELINE_PROPERTIES.values()}
-
-
-@dataclass(frozen=True)
-class HubSpotProperty:
-    name: str
-    label: str
-    type: str
-    field_type: str = ""
-    # (value, label) pairs of an enumeration, in HubSpot's display order
-    options: Tuple[Tuple[str, str], ...] = ()
-    has_unique_value: bool = False
-    read_only: bool = False
-
-    @property
-    def display_name(self) -> str:
-        # The guide shows properties as "pretix-order-id (pretix_order_id | string)".
-        return "{} ({} | {})".format(self.label or self.name, self.name, self.type)
-
-    @property
-    def option_values(self):
-        return [value for value, label in self.options]
-
-    def as_select2(self) -> dict:
-        """One entry of the editor's property list; the value-map editor reads ``type`` and ``options``."""
-        return {
-            "id": self.name,
-            "text": self.display_name,
-            "type": self.type,
-            "fieldType": self.field_type,
-            "options": [[value, label] for value, label in self.options],
-        }
 
 
 @dataclass(frozen=True)
@@ -130,20 +94,6 @@ def _cache_key(connection, what):
     return "pretix_hubspot:schema:v{}:{}:{}".format(CACHE_VERSION, connection.portal_id, what)
 
 
-def _property_from_sdk(p) -> HubSpotProperty:
-    meta = p.modification_metadata
-    read_only = bool(getattr(meta, "read_only_value", False)) or bool(p.calculated)
-    options = tuple(
-        (str(o.value), str(o.label or o.value))
-        for o in sorted(p.options or [], key=lambda o: (o.display_order if o.display_order is not None else 0))
-        if not o.hidden
-    )
-    return HubSpotProperty(
-        name=p.name, label=p.label or p.name, type=p.type or TYPE_STRING, field_type=p.field_type or "",
-        options=options, has_unique_value=bool(p.has_unique_value), read_only=read_only,
-    )
-
-
 def _stage_from_sdk(s) -> PipelineStage:
     metadata = s.metadata or {}
     is_closed = metadata.get("isClosed")
@@ -191,10 +141,8 @@ def _fetch(connection, object_type, what, loader, fresh=False):
 
 def get_properties(connection, object_type, fresh=False) -> Dict[str, HubSpotProperty]:
     """All properties of ``object_type`` (``contacts``/``deals``) in the account, read-only ones included."""
-    def load(api):
-        response = api.call(api.sdk.crm.properties.core_api.get_all, object_type)
-        return {p.name: _property_from_sdk(p) for p in (response.results or []) if not p.archived}
-    return _fetch(connection, object_type, "properties:" + object_type, load, fresh)
+    return _fetch(connection, object_type, "properties:" + object_type,
+                  lambda api: read_properties(api, object_type), fresh)
 
 
 def cached_properties(connection, object_type) -> Optional[Dict[str, HubSpotProperty]]:
@@ -285,10 +233,7 @@ def get_schema(connection, object_type, fresh=False) -> ObjectSchema:
 
 
 def _with_options(prop, options):
-    return HubSpotProperty(
-        name=prop.name, label=prop.label, type=TYPE_ENUMERATION, field_type=prop.field_type or "select",
-        options=options, has_unique_value=prop.has_unique_value, read_only=prop.read_only,
-    )
+    return replace(prop, type=TYPE_ENUMERATION, field_type=prop.field_type or "select", options=options)
 
 
 def forget(connection):

@@ -6,7 +6,6 @@ that names the field and says what to do. Errors block saving, warnings are show
 """
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import List, Optional, Union
 
 from django.utils.translation import gettext_lazy as _
@@ -16,10 +15,12 @@ from .currency import currency_missing, currency_property, missing_currency_mess
 from .data_fields import get_data_fields
 from .datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION
 from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
+from .properties import TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER
 from .schema import (
     DEAL_STAGE_PROPERTY, PIPELINE_PROPERTIES, STAGE_PROPERTIES, TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY,
-    TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER, ObjectSchema,
+    ObjectSchema,
 )
+from .value_rules import is_bool, is_number, unknown_options
 
 ERROR = "error"
 WARNING = "warning"
@@ -192,10 +193,10 @@ class MappingValidator:
                 self._check_complete(field, pretix_options, option_labels, value_map, target)
             return
 
+        # The values a value map produces are judged by the rules the preview applies to every value it would send.
         if prop.type == TYPE_ENUMERATION:
-            hubspot_values = prop.option_values
             if not value_map:
-                missing = [k for k in pretix_options if k not in hubspot_values]
+                missing = [k for k in pretix_options if unknown_options(prop, k)]
                 if missing:
                     self.add(ERROR, _("“{prop}” only accepts its own options, and pretix's “{option}” is not one of "
                                       "them. Please use the value mapping button to choose a HubSpot option for every "
@@ -206,7 +207,7 @@ class MappingValidator:
             if not self._check_complete(field, pretix_options, option_labels, value_map, target):
                 return
             for key, value in value_map.items():
-                if value not in hubspot_values:
+                if unknown_options(prop, value):
                     choices = ", ".join("{} ({})".format(label, v) for v, label in prop.options[:12])
                     self.add(ERROR, _("“{value}” is not an option of “{prop}” in your HubSpot account (used for "
                                       "“{option}”). Please choose one of: {choices}.").format(
@@ -220,16 +221,14 @@ class MappingValidator:
                 return
             if prop.type == TYPE_NUMBER:
                 for key, value in value_map.items():
-                    try:
-                        Decimal(value)
-                    except InvalidOperation:
+                    if not is_number(value):
                         self.add(ERROR, _("“{prop}” holds numbers, but the value mapping turns “{option}” into "
                                           "“{value}”. Please enter a number.").format(
                             prop=prop.display_name, option=option_labels[key], value=value), target, "value_map")
                         return
             elif prop.type == TYPE_BOOL:
                 for key, value in value_map.items():
-                    if value not in ("true", "false"):
+                    if not is_bool(value):
                         self.add(ERROR, _("“{prop}” holds yes/no values, but the value mapping turns “{option}” into "
                                           "“{value}”. Please use “true” or “false”.").format(
                             prop=prop.display_name, option=option_labels[key], value=value), target, "value_map")
@@ -305,7 +304,7 @@ class MappingValidator:
         targets = {r.get("external_field") for r in rows} | {identifier.get("external_id_field")}
         currency = currency_property(self.object_type, targets)
         currency_definition = self.schema.get(currency) if currency and self.schema is not None else None
-        if currency_definition is not None and currency_missing(self.event.currency, currency_definition.option_values):
+        if currency_definition is not None and currency_missing(self.event.currency, currency_definition.accepted_values):
             self.add(ERROR, missing_currency_message(self.event.currency))
         if self.object_type == HUBSPOT_DEALS:
             if DEAL_NAME_PROPERTY not in targets:

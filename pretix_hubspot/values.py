@@ -75,12 +75,11 @@ def _format_number(text):
 
 def to_hubspot(value, prop=None, tz=None):
     """
-    Returns ``(text, truncated)`` for one value. ``prop`` is HubSpot's property definition (``type``,
-    ``fieldType``), if known; ``tz`` the event's time zone, for dates that come as datetimes.
+    Returns ``(text, truncated)`` for one value. ``prop`` is HubSpot's property (``properties.HubSpotProperty``), if
+    known; ``tz`` the event's time zone, for dates that come as datetimes.
     """
-    prop = prop or {}
-    hs_type = prop.get("type")
-    field_type = prop.get("fieldType")
+    hs_type = getattr(prop, "type", None)
+    field_type = getattr(prop, "field_type", None)
     if value is None:
         return "", False
     if isinstance(value, bool):

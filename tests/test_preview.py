@@ -270,11 +270,12 @@ def test_revoked_connection_is_an_error_for_every_mapping(sync_event, order, adm
 
 
 def test_values_checked_as_hubspot_checks_them():
-    from pretix_hubspot.preview import value_problem
+    from pretix_hubspot.properties import HubSpotProperty
+    from pretix_hubspot.value_rules import value_problem
 
     def check(kind, value, field_type="text", options=(), name="x", object_type="deals"):
-        return value_problem(name, value, {"type": kind, "fieldType": field_type, "options": list(options)},
-                             object_type)
+        return value_problem(HubSpotProperty(name=name, label=name, type=kind, field_type=field_type,
+                                             options=tuple((o, o) for o in options)), value, object_type)
 
     assert check("string", "anything ") == ""
     assert check("string", "a@b", name="email", object_type="contacts") != ""
@@ -289,8 +290,8 @@ def test_values_checked_as_hubspot_checks_them():
     assert check("enumeration", "a;c", "checkbox", ["a", "b"]) != ""
     assert check("enumeration", "a;b", "select", ["a", "b"]) != ""
     assert check("string", "", name="email", object_type="contacts") == ""  # clearing is always allowed
-    assert value_problem("x", "1", {"type": "string", "readOnly": True}, "deals") != ""
-    assert value_problem("x", "1", None, "deals") != ""
+    assert value_problem(HubSpotProperty(name="x", label="x", type="string", read_only=True), "1", "deals") != ""
+    assert value_problem(None, "1", "deals") != ""
 
 
 # --- where it is reached, and who may see it -----------------------------------------------------------------------

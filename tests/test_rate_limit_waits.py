@@ -97,7 +97,7 @@ def test_a_sync_run_puts_its_chunk_back_instead_of_waiting_past_its_share_of_the
     # The whole chunk may wait one second here (a quarter of pretix's 20 minutes in production).
     monkeypatch.setattr(sync, "CHUNK_MAX_WAIT", timedelta(seconds=1))
     contacts_mapping(sync_event)
-    hubspot.fail_next(10, 429, path_prefix="/crm/objects/2026-09/contacts/batch/read", retry_after=3)
+    hubspot.fail_next(10, 429, path_prefix="/crm/objects/2026-09/contacts/batch/upsert", retry_after=3)
     enqueue(order)
     before = now()
     run_queue()
@@ -106,7 +106,7 @@ def test_a_sync_run_puts_its_chunk_back_instead_of_waiting_past_its_share_of_the
     # back in the queue for when HubSpot's pause is over
     assert before + timedelta(seconds=2) <= row.not_before <= now() + timedelta(seconds=4)
     assert sum(sleeps) <= 1
-    assert hubspot.request_count(path_prefix="/crm/objects/2026-09/contacts/batch/read") == 1
+    assert hubspot.request_count(path_prefix="/crm/objects/2026-09/contacts/batch/upsert") == 1
     assert hubspot.records("contacts") == []
 
     # once HubSpot's pause is over, the order goes out

@@ -8,6 +8,7 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Question
 
+from pretix_hubspot.properties import HubSpotProperty
 from pretix_hubspot.values import to_hubspot
 from tests.helpers import make_order
 from tests.helpers.sync import attendee_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue
@@ -76,7 +77,7 @@ def test_a_thirty_digit_number_is_sent_exactly_and_does_not_hold_up_the_chunk(sy
 
 
 def test_numbers_are_sent_as_plain_digits_whatever_their_size():
-    number = {"type": "number", "fieldType": "number"}
+    number = HubSpotProperty(name="team_size", label="Team size", type="number", field_type="number")
     assert to_hubspot(THIRTY_DIGITS, number) == (THIRTY_DIGITS, False)
     assert to_hubspot("-" + THIRTY_DIGITS + ".500", number) == ("-" + THIRTY_DIGITS + ".5", False)
     # HubSpot takes digits, a sign and one decimal point: no exponent

@@ -41,7 +41,7 @@ def test_timeout_is_a_temporary_error(sync_event, order, hubspot, settings):
     from pretix.base.settings import GlobalSettingsObject
     GlobalSettingsObject().settings.set("hubspot_timeout", "0.5")
     contacts_mapping(sync_event)
-    hubspot.fail_next(20, "timeout", path_prefix="/crm/objects/2026-09/contacts/batch/read")
+    hubspot.fail_next(20, "timeout", path_prefix="/crm/objects/2026-09/contacts/batch/upsert")
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)
@@ -151,7 +151,7 @@ def test_token_refresh_in_the_middle_of_a_run(sync_event, order, hubspot, connec
 
 def test_rate_limit_429_waits_and_is_not_a_failed_attempt(sync_event, order, hubspot):
     contacts_mapping(sync_event)
-    hubspot.fail_next(2, 429, path_prefix="/crm/objects/2026-09/contacts/batch/read")
+    hubspot.fail_next(2, 429, path_prefix="/crm/objects/2026-09/contacts/batch/upsert")
     enqueue(order)
     run_queue()
     assert queue_rows(order) == []
@@ -162,7 +162,7 @@ def test_rate_limit_longer_than_a_run_reschedules_without_counting(sync_event, o
     from pretix_hubspot.client import HubSpotApi
     monkeypatch.setattr(HubSpotApi, "max_rate_limit_wait", 0)
     contacts_mapping(sync_event)
-    hubspot.fail_next(5, 429, path_prefix="/crm/objects/2026-09/contacts/batch/read")
+    hubspot.fail_next(5, 429, path_prefix="/crm/objects/2026-09/contacts/batch/upsert")
     enqueue(order)
     run_queue()
     [row] = queue_rows(order)

@@ -56,7 +56,8 @@ def test_batching_switch_sends_one_order_per_request(setup, item, hubspot, monke
         enqueue(o)
     requests, _ = sync_measured(hubspot)
     assert queue_rows() == []
-    assert requests >= 3 * 4
+    # upsert contact, upsert deal, associate them: three requests for each order instead of three for all
+    assert requests >= 3 * 3
 
 
 @pytest.fixture

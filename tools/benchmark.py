@@ -11,8 +11,10 @@ The sandbox enforces HubSpot's 110 requests per 10 s and so does the plugin's li
 which needs ~8 requests per order, both limits are lifted so that it finishes in minutes, not in a quarter of an hour
 (its request count is what matters). Then, batched only, the same orders with five mappings: Order → Contacts,
 Order → Companies (50 company names shared by the orders), Order → Deals, Order position → Line items and Order
-position → Contacts (one attendee each), with the deal–contact and line item–deal associations. Environment:
-``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0`` (batched only).
+position → Contacts (one attendee each), associated with each other through their association setup: company–buyer,
+deal–buyer, deal–company (primary), line item–deal, attendee–deal and attendee–company. Environment:
+``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0`` (batched only), ``BENCHMARK_REQUESTS=1`` (also
+print each run's requests by endpoint).
 It runs inside pytest to reuse the test suite's database set-up and sandbox fixtures; add ``DB=postgres`` to
 ``make benchmark`` to measure on PostgreSQL.
 """
@@ -20,12 +22,14 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORDERS = int(os.environ.get("BENCHMARK_ORDERS", "1000"))
 COMPARE = os.environ.get("BENCHMARK_COMPARE", "1") != "0"
+SHOW_REQUESTS = os.environ.get("BENCHMARK_REQUESTS", "0") != "0"
 RESULTS = []
 
 if "pytest_django" in sys.modules:  # collected by pytest (see __main__ below): Django is set up by now
@@ -67,6 +71,9 @@ def measure(label, orders, sandbox):
         while queue_rows():  # sync_all takes up to 1,000 jobs per run, like pretix's periodic task
             sync_all()
     RESULTS.append((label, len(orders), len(sandbox.request_log) - before, len(queries), time.monotonic() - start))
+    if SHOW_REQUESTS:
+        paths = Counter("{} {}".format(e["method"], e["path"]) for e in sandbox.request_log[before:])
+        print("\n{}: {}".format(label, ", ".join("{} × {}".format(n, p) for p, n in paths.most_common())))
 
 
 @pytest.mark.django_db
@@ -123,17 +130,27 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
         sandbox.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
                              has_unique_value=True)
     event = connected_event
-    contacts_mapping(event, position=0)
-    ObjectMapping.objects.create(
+    buyers = contacts_mapping(event, position=0)
+    companies = ObjectMapping.objects.create(
         event=event, position=1, pretix_model="Order", external_object_type="companies",
         pretix_id_field="invoice_address_company", external_id_field="pretix_order_id",
-        property_mappings=[prop("invoice_address_company", "name"), prop("invoice_address_city", "city")])
-    deals_mapping(event, position=2)
-    ObjectMapping.objects.create(
+        property_mappings=[prop("invoice_address_company", "name"), prop("invoice_address_city", "city")],
+        associations=[association(buyers)])
+    deals = deals_mapping(event, position=2)
+    # the buyer (set up by the upgrade's implicit rows) and the company, as the deal's primary company
+    deals.associations = deals.associations + [association(companies, type_id=5, label="Primary")]
+    deals.save(update_fields=["associations"])
+    line_items = ObjectMapping.objects.create(
         event=event, position=3, pretix_model="OrderPosition", external_object_type="line_items",
         pretix_id_field="ticket_id", external_id_field="pretix_order_id",
-        property_mappings=[prop("product", "name"), prop("ticket_price", "price")])
-    attendee_mapping(event, position=4)
+        property_mappings=[prop("product", "name"), prop("ticket_price", "price")],
+        associations=[association(deals)])
+    attendees = attendee_mapping(event, position=4)  # with the deal (implicit row)
+    attendees.associations = attendees.associations + [association(companies)]
+    attendees.save(update_fields=["associations"])
+    assert {(m.pk, row["to_mapping"]) for m in (companies, deals, line_items, attendees) for row in m.associations} \
+        == {(companies.pk, buyers.pk), (deals.pk, buyers.pk), (deals.pk, companies.pk), (line_items.pk, deals.pk),
+            (attendees.pk, deals.pk), (attendees.pk, companies.pk)}
     with scopes_disabled():
         orders = [make_order(event, item, code=f"F{i:05d}", email=f"buyer{i}@example.org",
                              attendees=[(f"Guest Number{i}", f"guest{i}@example.org")],
@@ -147,10 +164,23 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
     assert len(sandbox.records("companies")) == min(count, 50)
     assert len(sandbox.records("line_items")) == count
     assert len(sandbox.records("contacts")) == 2 * count
+    deal = sandbox.records("deals")[0]
+    assert len(sandbox.associations("deals", deal["id"], "contacts")) == 2  # buyer and attendee
+    assert len(sandbox.associations("deals", deal["id"], "companies")) == 1
+    assert len(sandbox.associations("deals", deal["id"], "line_items")) == 1
+    company = sandbox.records("companies")[0]
+    # per company: the buyers and attendees of its orders
+    assert len(sandbox.associations("companies", company["id"], "contacts")) == 2 * len(orders) // 50
     run("re-sync")
     assert len(sandbox.records("line_items")) == count
     line_item = sandbox.records("line_items")[0]
     assert len(sandbox.associations("line_items", line_item["id"], "deals")) == 1
+
+
+def association(mapping, type_id=None, label=""):
+    """A row of a mapping's association setup (``ObjectMapping.associations``): with ``mapping``'s records."""
+    return {"to_mapping": mapping.pk, "category": "HUBSPOT_DEFINED" if type_id else "", "type_id": type_id,
+            "label": label, "remove_stale": False}
 
 
 if __name__ == "__main__":
