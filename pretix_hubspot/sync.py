@@ -40,6 +40,7 @@ from .datasync_api import (
 from .event_options import include_test_orders
 from .matching import find_records, group_objects
 from .models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
+from .provider import PROVIDER
 from .record_links import label_for_link, stored_name
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 
@@ -115,7 +116,7 @@ class OrderOutcome:
 
 @datasync_providers.register
 class HubSpotSync(OutboundSyncProvider):
-    identifier = "hubspot"
+    identifier = PROVIDER
     display_name = gettext_lazy("HubSpot")
     # Multi-select values and "Add to list" texts are ";"-separated in HubSpot.
     list_field_joiner = MULTI_VALUE_SEPARATOR

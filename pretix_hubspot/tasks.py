@@ -22,10 +22,10 @@ from django_scopes import scopes_disabled
 from pretix.celery_app import app
 
 from .datasync_api import OrderSyncQueue, run_sync
+from .provider import PROVIDER
 
 logger = logging.getLogger(__name__)
 
-PROVIDER = "hubspot"
 MAX_ROUNDS = 50
 RUN_LIMIT = 1000
 COUNTDOWN = 2  # seconds
