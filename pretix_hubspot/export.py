@@ -6,6 +6,7 @@ in bulk, for orders placed before the connection existed or already sent with ol
 as an ``OrderExport`` so its progress can be shown, and cancelled, even after a restart.
 """
 import logging
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Iterator, List, Optional
@@ -14,7 +15,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
 from django.utils.timezone import make_aware, now
+from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry, Order, OrderPosition
+from pretix.base.services.tasks import ProfiledEventTask
+from pretix.celery_app import app
 
 from . import log_actions
 from .datasync_api import OrderSyncQueue, OrderSyncResult
@@ -38,10 +42,14 @@ STATUS_CODES = {
 # the same order (an order trigger after a payment, "Sync now") wait for the commit, and on SQLite any open write
 # transaction holds up all other writes, ticket sales included. Short transactions keep those waits short.
 QUEUE_CHUNK_SIZE = 2000
-# Queueing 50,000 orders takes seconds; a run still "queueing" after this long was interrupted.
+# Queueing 50,000 orders takes seconds; a run still "queueing" after this long was interrupted (or its task lost),
+# and the periodic task starts its queueing again.
 QUEUEING_TIMEOUT = timedelta(minutes=10)
 # Ids per IN (...) when counting; stays below SQLite's and PostgreSQL's limits for query parameters.
 COUNT_CHUNK_SIZE = 5000
+
+# The log entry that says an export or a re-send started, by kind (written once the orders are queued).
+LOG_STARTED = {OrderExport.KIND_EXPORT: log_actions.EXPORT_STARTED, OrderExport.KIND_RESYNC: log_actions.RESYNC_STARTED}
 
 
 class ExportAlreadyRunning(Exception):
@@ -119,30 +127,26 @@ def count_orders(event, selection: OrderSelection) -> int:
     return selection.orders(event).count()
 
 
-def active_export(event) -> Optional[OrderExport]:
-    export = OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first()
-    if export is not None:
-        refresh_state(export)
-        if not export.is_active:
-            return None
-    return export
-
-
 def start_export(event, user, selection: OrderSelection) -> OrderExport:
     """Queue the selected orders for HubSpot. Raises ``ExportAlreadyRunning`` while another export is active."""
-    return _start(event, user, OrderExport.KIND_EXPORT, selection.orders(event), selection.to_dict(),
-                  log_actions.EXPORT_STARTED)
+    return _start(event, user, OrderExport.KIND_EXPORT, selection.orders(event), selection.to_dict())
 
 
 def start_resync(event, user) -> OrderExport:
     """Queue every order that was sent to HubSpot before, so it is sent again with the current settings."""
-    return _start(event, user, OrderExport.KIND_RESYNC, transferred_orders(event), {}, log_actions.RESYNC_STARTED)
+    return _start(event, user, OrderExport.KIND_RESYNC, transferred_orders(event), {})
 
 
-def _start(event, user, kind, orders, filters, log_action) -> OrderExport:
-    running = active_export(event)  # also retires a finished run that nobody has looked at yet
+def _start(event, user, kind, orders, filters) -> OrderExport:
+    """
+    Record the run with its selection, then hand the queueing to ``queue_export``: like pretix's bulk e-mail, the
+    click only starts the work. Without a Celery worker pretix runs the task right here, as before.
+    """
+    running = OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first()
     if running is not None:
-        raise ExportAlreadyRunning(running)
+        refresh_state(running)  # retires a run whose orders have all left the queue
+        if running.is_active:
+            raise ExportAlreadyRunning(running)
     order_ids = list(orders.order_by("pk").values_list("pk", flat=True))
     try:
         with transaction.atomic():
@@ -153,47 +157,94 @@ def _start(event, user, kind, orders, filters, log_action) -> OrderExport:
     except IntegrityError:
         # Someone else started one between our check and our insert (a double click, a second tab).
         raise ExportAlreadyRunning(OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first())
+    # The row is committed above (requests run in autocommit), so the worker finds it; a task that is lost anyway is
+    # started again by the periodic ``restart_stopped_exports``.
+    queue_export.apply_async(args=(event.pk, export.pk))
+    export.refresh_from_db()
+    return export
 
-    cancelled = False
-    for chunk in _chunks(order_ids, QUEUE_CHUNK_SIZE):
-        if OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_CANCELLED).exists():
-            cancelled = True
+
+@app.task(base=ProfiledEventTask, acks_late=True)
+def queue_export(event, export_id: int):
+    """
+    Put the orders of an export into pretix's sync queue, chunk by chunk, then let it run.
+
+    Idempotent: running it twice, or at the same time in two workers, queues every order once. The export's
+    ``queued_through`` (the highest order id queued so far) says where to go on; each chunk moves it in the chunk's
+    own transaction, and a run that finds it moved already re-reads it. A cancellation moves the export out of
+    "queueing", which stops every run at its next chunk.
+    """
+    export = OrderExport.objects.filter(event=event, pk=export_id).first()
+    if export is None or export.state != OrderExport.STATE_QUEUEING:
+        return
+    order_ids = sorted(export.order_ids)
+    while True:
+        current = OrderExport.objects.filter(pk=export.pk).values("state", "queued_through").first()
+        if current is None or current["state"] != OrderExport.STATE_QUEUEING:
+            break
+        chunk = order_ids[bisect_right(order_ids, current["queued_through"]):][:QUEUE_CHUNK_SIZE]
+        if not chunk:
             break
         _queue_chunk(event, export, chunk)
+    _end_queueing(event, export)
 
-    queued = _queue_rows(export).count()
-    updated = not cancelled and OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_QUEUEING).update(
-        state=OrderExport.STATE_RUNNING, queued_count=queued,
-    )
-    if not updated:
+
+def _end_queueing(event, export: OrderExport):
+    started = OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_QUEUEING).update(
+        state=OrderExport.STATE_RUNNING)
+    export.refresh_from_db()
+    if started:
+        event.log_action(LOG_STARTED[export.kind], user=export.created_by, data={
+            "export_id": export.pk, "count": export.selected_count, "queued": export.queued_count, **export.filters,
+        })
+        refresh_state(export)  # an export of nothing is finished right away
+        _drain_soon()
+    elif export.state == OrderExport.STATE_CANCELLED:
         # Cancelled from another request while we were still queueing: take back what we queued after that.
         removed = _remove_pending_rows(export)
         OrderExport.objects.filter(pk=export.pk).update(removed_count=F("removed_count") + removed)
         export.refresh_from_db()
-        return export
-    export.refresh_from_db()
-
-    event.log_action(log_action, user=user, data={
-        "export_id": export.pk, "count": export.selected_count, "queued": export.queued_count, **filters,
-    })
-    _drain_soon()
-    return export
 
 
-def _queue_chunk(event, export: OrderExport, order_ids: List[int]):
+@scopes_disabled()
+def restart_stopped_exports():
+    """
+    For pretix's periodic task: queue the rest of each export whose queueing stopped (a worker that died, a task
+    that was lost), and record the end of each export whose orders have all left the queue.
+    """
+    stalled = OrderExport.objects.filter(state=OrderExport.STATE_QUEUEING, created__lt=now() - QUEUEING_TIMEOUT)
+    for event_id, export_id in stalled.values_list("event_id", "pk"):
+        logger.info("Resuming the interrupted HubSpot export %s of event %s", export_id, event_id)
+        queue_export.apply_async(args=(event_id, export_id))
+    for export in OrderExport.objects.filter(state=OrderExport.STATE_RUNNING).defer("order_ids"):
+        refresh_state(export)
+
+
+def _queue_chunk(event, export: OrderExport, order_ids: List[int]) -> int:
+    """
+    Queue these orders (ascending ids) for the export, unless another run of it got to them first or it was
+    cancelled. Returns how many it put into the queue. One transaction, committed before the next chunk.
+    """
     tag = export.queue_tag
     with transaction.atomic():
+        claimed = OrderExport.objects.filter(
+            pk=export.pk, state=OrderExport.STATE_QUEUEING, queued_through__lt=order_ids[0],
+        ).update(queued_through=order_ids[-1])
+        if not claimed:
+            return 0
         # Orders whose last attempt failed for good are waiting for a manual retry: exporting them again is one.
-        OrderSyncQueue.objects.filter(
+        retried = OrderSyncQueue.objects.filter(
             event=event, sync_provider=PROVIDER, in_flight=False, need_manual_retry__isnull=False,
             order_id__in=order_ids,
         ).update(need_manual_retry=None, failed_attempts=0, not_before=now(), triggered_by=tag)
         # (order, provider, in_flight) is unique: an order already waiting keeps its row and is not queued twice.
         # An order in flight right now gets a second row, so it is sent again with whatever changed meanwhile.
-        _insert_queue_rows(event, tag, order_ids)
+        queued = retried + _insert_queue_rows(event, tag, order_ids)
+        OrderExport.objects.filter(pk=export.pk).update(queued_count=F("queued_count") + queued)
+    return queued
 
 
-def _insert_queue_rows(event, tag: str, order_ids: List[int]):
+def _insert_queue_rows(event, tag: str, order_ids: List[int]) -> int:
     """
     One INSERT … SELECT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite, pretix's two databases) per chunk.
 
@@ -215,6 +266,7 @@ def _insert_queue_rows(event, tag: str, order_ids: List[int]):
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [PROVIDER, tag, ts, ts, False, event.pk, *order_ids])
+        return cursor.rowcount  # the rows inserted; those skipped by ON CONFLICT do not count
 
 
 def _drain_soon():
@@ -306,50 +358,58 @@ def export_progress(export: OrderExport) -> ExportProgress:
 
 
 def current_progress(export: OrderExport) -> ExportProgress:
-    """The figures of an export for display, after bringing its state up to date."""
-    if export.state == OrderExport.STATE_QUEUEING:
-        refresh_state(export)  # resumes it if it was interrupted
+    """The figures of an export for display, with its state as it is now (see ``shown_as_now``)."""
     progress = export_progress(export)
-    refresh_state(export, progress)
+    shown_as_now(export, progress)
     return progress
 
 
-def refresh_state(export: OrderExport, progress: Optional[ExportProgress] = None) -> OrderExport:
-    """Mark a running export finished once none of its orders wait in the queue any more."""
-    if export.state == OrderExport.STATE_QUEUEING and export.created < now() - QUEUEING_TIMEOUT:
-        _resume_queueing(export)
-        progress = None
-    if export.state != OrderExport.STATE_RUNNING:
-        return export
-    waiting = progress.waiting if progress is not None else _queue_rows(export).filter(
-        need_manual_retry__isnull=True).count()
-    if waiting == 0:
-        ts = now()
-        if OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_RUNNING).update(
-                state=OrderExport.STATE_FINISHED, finished=ts):
-            export.state = OrderExport.STATE_FINISHED
-            export.finished = ts
+def shown_as_now(export: OrderExport, progress: ExportProgress) -> OrderExport:
+    """
+    A running export none of whose orders waits in the queue any more has finished: shown so on this object only.
+    Pages never write; ``refresh_state`` records it, when the next export starts or the periodic task runs.
+    """
+    if export.state == OrderExport.STATE_RUNNING and progress.waiting == 0:
+        export.state = OrderExport.STATE_FINISHED
     return export
 
 
-def _resume_queueing(export: OrderExport):
-    """
-    The request that was queueing this export died (a restart, a crash): queue the rest of its selection, which is
-    stored for this reason. Whoever moves it out of "queueing" first does it; the queue's uniqueness makes orders
-    queued before the interruption harmless.
-    """
-    if not OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_QUEUEING).update(
-            state=OrderExport.STATE_RUNNING):
-        export.refresh_from_db()
-        return
-    logger.info("Resuming the interrupted HubSpot export %s of event %s", export.pk, export.event_id)
-    for chunk in _chunks(export.order_ids, QUEUE_CHUNK_SIZE):
-        _queue_chunk(export.event, export, chunk)
-    queued = _queue_rows(export).count()
-    OrderExport.objects.filter(pk=export.pk).update(queued_count=queued)
-    export.state = OrderExport.STATE_RUNNING
-    export.queued_count = queued
-    _drain_soon()
+@dataclass(frozen=True)
+class ExportSummary:
+    """The "Export existing orders" section of the settings page."""
+
+    running: Optional[OrderExport]  # the export that has not ended, if any
+    progress: Optional[ExportProgress]  # its figures
+    last: Optional[OrderExport]  # else the latest one that ended
+    offer: ResyncOffer
+
+
+def summary(event) -> ExportSummary:
+    """Reads only, like every page: a run whose orders have all left the queue is shown as finished."""
+    offer = resync_offer(event)
+    current = OrderExport.objects.filter(event=event, state__in=OrderExport.ACTIVE_STATES).first()
+    if current is not None:
+        progress = current_progress(current)
+        if current.is_active:
+            return ExportSummary(current, progress, None, offer)
+    last = OrderExport.objects.filter(event=event).defer("order_ids").first()
+    if current is not None and last is not None and last.pk == current.pk:
+        last = current  # finished as far as the page is concerned
+    return ExportSummary(None, None, last, offer)
+
+
+def refresh_state(export: OrderExport) -> OrderExport:
+    """Record that a running export has finished once none of its orders wait in the queue any more."""
+    if export.state != OrderExport.STATE_RUNNING:
+        return export
+    if _queue_rows(export).filter(need_manual_retry__isnull=True).exists():
+        return export
+    ts = now()
+    if OrderExport.objects.filter(pk=export.pk, state=OrderExport.STATE_RUNNING).update(
+            state=OrderExport.STATE_FINISHED, finished=ts):
+        export.state = OrderExport.STATE_FINISHED
+        export.finished = ts
+    return export
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[List[int]]:

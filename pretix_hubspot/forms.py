@@ -1,4 +1,7 @@
-"""Forms of the object mapping list and the mapping editor, built on pretix's ``PropertyMappingFormSet``."""
+"""
+Forms of the settings page: the object mapping list and the mapping editor (built on pretix's
+``PropertyMappingFormSet``), and the "Marketing event" section.
+"""
 from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -6,6 +9,7 @@ from pretix.control.forms.mapping import PropertyMappingForm, PropertyMappingFor
 
 from .data_fields import get_data_fields
 from .datasync_api import MODE_APPEND_LIST, MODE_OVERWRITE, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW
+from .marketing_events import PARTICIPANT_CHOICES, REGISTER_ON_CHOICES, MarketingEventSettings
 from .models import HUBSPOT_OBJECT_TYPES, PRETIX_MODELS, EventConnection
 
 AVAILABLE_MODES = (MODE_OVERWRITE, MODE_SET_IF_NEW, MODE_SET_IF_EMPTY, MODE_APPEND_LIST)
@@ -53,26 +57,51 @@ def pretix_field_choices(event, pretix_model, current=None):
     return choices
 
 
+def value_before_binding(form, field_name):
+    """
+    The value the field's bound field would show, read without creating it. Django keeps the first bound field of a
+    name for the life of the form, so a field replaced after a bound field was made would still be rendered and
+    cleaned as the old one: the fields here are built from this value before anything reads them through the form.
+    """
+    field = form.fields[field_name]
+    if form.is_bound:
+        return field.bound_data(field.widget.value_from_datadict(form.data, form.files, form.add_prefix(field_name)),
+                                form.get_initial_for_field(field, field_name))
+    return form.get_initial_for_field(field, field_name)
+
+
 def _widen_pretix_field(form, event, pretix_model, field_name, label, required):
-    current = form[field_name].value()
+    current = value_before_binding(form, field_name)
     form.fields[field_name] = PretixFieldChoiceField(
         label=label, required=required,
         choices=[("", "---------")] + pretix_field_choices(event, pretix_model, current),
         known_keys=[f.key for f in get_data_fields(event)] + ([current] if current else []),
     )
-    # Reading the value above cached a bound field of the replaced field; rendering and cleaning must use the new one.
-    form._bound_fields_cache.pop(field_name, None)
+
+
+def hubspot_field_select(external_fields_id, **kwargs):
+    """A select of the account's HubSpot properties, filled by select2 from the list in ``external_fields_id``."""
+    return forms.ChoiceField(widget=forms.Select(attrs={
+        "data-model-select2": "json_script",
+        "data-select2-src": "#" + external_fields_id,
+    }), **kwargs)
 
 
 class MappingPropertyForm(PropertyMappingForm):
-    def __init__(self, *args, event=None, pretix_model=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, pretix_fields, external_fields_id, available_modes, *args, event=None, pretix_model=None,
+                 **kwargs):
+        # Without the list's id, pretix's form leaves the HubSpot field a plain one and does not read its value;
+        # the select is built here, with its label, before anything reads it.
+        super().__init__(pretix_fields, None, available_modes, *args, **kwargs)
+        if external_fields_id:
+            field = hubspot_field_select(external_fields_id)
+            current = value_before_binding(self, "external_field")
+            field.choices = [(current, current)]  # as pretix's form has it
+            self.fields["external_field"] = field
         _widen_pretix_field(self, event, pretix_model, "pretix_field", _("pretix field"), required=False)
         self.fields["external_field"].label = _("HubSpot field")
         self.fields["overwrite"].label = _("Mode")
         label_by_columns(self, {"pretix_field": "pretix", "external_field": "hubspot", "overwrite": "mode"})
-        # pretix's form read external_field's value, which cached a bound field with the old, untranslated label.
-        self._bound_fields_cache.pop("external_field", None)
 
 
 class MappingPropertyFormSet(PropertyMappingFormSet):
@@ -99,16 +128,12 @@ class IdentifierForm(forms.Form):
         super().__init__(*args, prefix="identifier", **kwargs)
         _widen_pretix_field(self, event, pretix_model, "pretix_id_field", _("pretix field"), required=False)
         if external_fields:
-            field = forms.ChoiceField(label=_("HubSpot field"), required=False, widget=forms.Select(attrs={
-                "data-model-select2": "json_script",
-                "data-select2-src": "#" + external_fields_id(),
-            }))
+            field = hubspot_field_select(external_fields_id(), label=_("HubSpot field"), required=False)
             # Like pretix's rows: any value is taken here and checked against the account by the validation.
             field.valid_value = lambda value: True
-            current = self["external_id_field"].value()
+            current = value_before_binding(self, "external_id_field")
             field.choices = [(current, current)] if current else []
             self.fields["external_id_field"] = field
-            self._bound_fields_cache.pop("external_id_field", None)
         else:
             self.fields["external_id_field"].required = False
         label_by_columns(self, {"pretix_id_field": "pretix", "external_id_field": "hubspot"})
@@ -236,3 +261,24 @@ class AssociationFormSet(BaseAssociationFormSet):
         return [(form, form.cleaned_data.get("target") or "", bool(form.cleaned_data.get("remove_stale")))
                 for form in self.forms
                 if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("target")]
+
+
+class MarketingEventForm(forms.Form):
+    enabled = forms.BooleanField(
+        label=_("Show this event in HubSpot as a marketing event"), required=False,
+        help_text=_("In an event series, each date becomes a marketing event of its own."))
+    participants = forms.ChoiceField(label=_("Participants"), choices=PARTICIPANT_CHOICES,
+                                     widget=forms.RadioSelect)
+    register_on = forms.ChoiceField(label=_("Registered"), choices=REGISTER_ON_CHOICES, widget=forms.RadioSelect)
+    checkin_lists = forms.MultipleChoiceField(
+        label=_("Check-in lists that count as attendance"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("None selected: a check-in on any list counts."))
+
+    def __init__(self, *args, event, **kwargs):
+        current = MarketingEventSettings(event)
+        kwargs.setdefault("initial", {
+            "enabled": current.enabled, "participants": current.participants, "register_on": current.register_on,
+            "checkin_lists": [str(i) for i in current.checkin_list_ids],
+        })
+        super().__init__(*args, **kwargs)
+        self.fields["checkin_lists"].choices = [(str(cl.pk), cl.name) for cl in event.checkin_lists.all()]

@@ -33,7 +33,7 @@ PRETIX_MODELS = (
 )
 
 
-class HubSpotConnection(LoggedModel):
+class HubSpotConnection(models.Model):
     """
     An installation of a HubSpot app in one HubSpot account (portal), owned by an organizer.
 
@@ -145,7 +145,7 @@ class EventConnectionManager(models.Manager):
         return link.connection if link is not None else None
 
 
-class EventConnection(LoggedModel):
+class EventConnection(models.Model):
     """
     Links an event to the HubSpot connection its orders are exported to.
 
@@ -195,6 +195,12 @@ class ObjectMapping(LoggedModel):
         return "{} → {}".format(self.get_pretix_model_display(), self.get_external_object_type_display())
 
 
+# The states of an export that is not over yet, named outside ``OrderExport`` so that its Meta can use them too.
+EXPORT_STATE_QUEUEING = "queueing"
+EXPORT_STATE_RUNNING = "running"
+EXPORT_ACTIVE_STATES = (EXPORT_STATE_QUEUEING, EXPORT_STATE_RUNNING)
+
+
 class OrderExport(models.Model):
     """
     One run of "Export existing orders" (or of "Send again" after a settings change).
@@ -212,11 +218,11 @@ class OrderExport(models.Model):
         (KIND_RESYNC, _("Sending transferred orders again")),
     )
     # "queueing" while the orders are being put into the queue, "running" while the queue drains.
-    STATE_QUEUEING = "queueing"
-    STATE_RUNNING = "running"
+    STATE_QUEUEING = EXPORT_STATE_QUEUEING
+    STATE_RUNNING = EXPORT_STATE_RUNNING
     STATE_FINISHED = "finished"
     STATE_CANCELLED = "cancelled"
-    ACTIVE_STATES = (STATE_QUEUEING, STATE_RUNNING)
+    ACTIVE_STATES = EXPORT_ACTIVE_STATES
     STATES = (
         (STATE_QUEUEING, _("Queueing")),
         (STATE_RUNNING, _("Running")),
@@ -235,6 +241,9 @@ class OrderExport(models.Model):
     selected_count = models.PositiveIntegerField(default=0)
     # Orders this run put into the queue; the others were waiting in it already (and are sent anyway).
     queued_count = models.PositiveIntegerField(default=0)
+    # The highest order id queued so far: queueing that starts again (a second task, a restart) goes on from here,
+    # so that no order is queued twice by the same export.
+    queued_through = models.BigIntegerField(default=0)
     finished = models.DateTimeField(null=True, blank=True)
     cancelled = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey("pretixbase.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -248,7 +257,7 @@ class OrderExport(models.Model):
         constraints = [
             # The database, not a check in the view, makes a second click on "Start" harmless.
             models.UniqueConstraint(
-                fields=["event"], condition=models.Q(state__in=("queueing", "running")), name="pretix_hubspot_one_active_export",
+                fields=["event"], condition=models.Q(state__in=EXPORT_ACTIVE_STATES), name="pretix_hubspot_one_active_export",
             ),
         ]
 

@@ -21,7 +21,8 @@ from pretix.base.signals import (
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
-from . import log_actions
+# export is imported here, not in the receiver: this also registers the export's Celery task in every process.
+from . import export, log_actions
 from .datasync_api import OrderSyncQueue
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
 from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
@@ -110,17 +111,11 @@ ORDER_TRIGGERS = {
 }
 
 
-def _order_trigger_receiver(trigger):
-    def on_order_event(sender, order, **kwargs):
-        from .triggers import queue_order
-        queue_order(order, trigger)
-    on_order_event.__name__ = "queue_on_" + trigger
-    return on_order_event
-
-
-for _signal, _trigger in ORDER_TRIGGERS.items():
-    # pretix's order signals are event-plugin signals: they only reach us for events with the plugin enabled.
-    _signal.connect(_order_trigger_receiver(_trigger), dispatch_uid="pretix_hubspot_sync_" + _trigger, weak=False)
+# pretix's order signals are event-plugin signals: they only reach us for events with the plugin enabled.
+@receiver(list(ORDER_TRIGGERS), dispatch_uid="pretix_hubspot_sync_order_event")
+def queue_on_order_event(sender, signal, order, **kwargs):
+    from .triggers import queue_order
+    queue_order(order, ORDER_TRIGGERS[signal])
 
 
 @receiver(post_save, sender=OrderRefund, dispatch_uid="pretix_hubspot_sync_order_refunded")
@@ -248,7 +243,15 @@ class HubSpotOrderLogEntryType(NoOpShredderMixin, OrderLogEntryType):
     pass
 
 
-# --- Export of existing orders: log entries -------------------------------------------------------------------------
+# --- Export of existing orders: restarting stopped ones, log entries ------------------------------------------------
+
+
+@receiver(periodic_task, dispatch_uid="pretix_hubspot_export_restart_stopped")
+def export_restart_stopped(sender, **kwargs):
+    # The safety net: an export whose queueing stopped half-way (its worker died) is queued to the end.
+    export.restart_stopped_exports()
+
+
 @log_entry_types.new_from_dict({
     log_actions.EXPORT_STARTED: _("An export of {count} existing orders to HubSpot has been started."),
     log_actions.EXPORT_CANCELLED: _("An export of existing orders to HubSpot has been cancelled; {removed} "

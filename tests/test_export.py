@@ -11,6 +11,7 @@ from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
 from pretix_hubspot import export
 from pretix_hubspot.models import ObjectMapping, OrderExport
+from pretix_hubspot.signals import export_restart_stopped  # pretix's periodic task calls it
 
 from .conftest import make_order
 
@@ -390,8 +391,15 @@ def test_progress_survives_a_restart_and_finishes(connected_event, orders, admin
     html = resp.content.decode()
     assert "Export in progress" not in html
     assert "2 of 2 transferred, 0 failed, 0 waiting" in html
+    assert "<td>Finished</td>" in html
     with scopes_disabled():
-        assert OrderExport.objects.get(pk=run_id).state == OrderExport.STATE_FINISHED
+        # The page only shows it: pages never write. The periodic task records the end.
+        assert OrderExport.objects.get(pk=run_id).state == OrderExport.STATE_RUNNING
+    export_restart_stopped(sender=None)
+    with scopes_disabled():
+        finished = OrderExport.objects.get(pk=run_id)
+        assert finished.state == OrderExport.STATE_FINISHED
+        assert finished.finished is not None
 
 
 @pytest.mark.django_db
@@ -542,24 +550,83 @@ def test_export_needs_a_connected_event(event, item, admin_client):
 
 @pytest.mark.django_db
 def test_an_export_interrupted_while_queueing_is_completed(connected_event, orders, admin_client):
-    """A restart in the middle of queueing: the next look at the export queues the rest of its selection."""
+    """A worker that died in the middle of queueing: pretix's periodic task queues the rest of its selection."""
+    paid = sorted(orders[c].pk for c in ("PAID1", "PAID2", "PAID3"))
     with scopes_disabled():
         interrupted = OrderExport.objects.create(
             event=connected_event, state=OrderExport.STATE_QUEUEING, filters={"status": "paid"},
-            order_ids=[orders[c].pk for c in ("PAID1", "PAID2", "PAID3")], selected_count=3,
+            order_ids=paid, selected_count=3, queued_through=paid[0], queued_count=1,
         )
-        OrderSyncQueue.objects.create(order=orders["PAID1"], event=connected_event, sync_provider="hubspot",
+        OrderSyncQueue.objects.create(order_id=paid[0], event=connected_event, sync_provider="hubspot",
                                       triggered_by=interrupted.queue_tag, not_before=now())
         # Moments after the start, it is still queueing as far as anyone can tell.
         with pytest.raises(export.ExportAlreadyRunning):
             export.start_export(connected_event, None, selection(status="all"))
-        assert queued_codes(connected_event) == ["PAID1"]
+        export_restart_stopped(sender=None)
+        assert len(queued_codes(connected_event)) == 1
         OrderExport.objects.filter(pk=interrupted.pk).update(created=now() - timedelta(minutes=11))
 
+    # Looking at it changes nothing.
+    html = admin_client.get(url(connected_event)).content.decode()
+    assert "<strong>1</strong> waiting in the queue" in html
+    assert len(queued_codes(connected_event)) == 1
+
+    export_restart_stopped(sender=None)
+    assert queued_codes(connected_event) == ["PAID1", "PAID2", "PAID3"]
     html = admin_client.get(url(connected_event)).content.decode()
     assert "<strong>3</strong> waiting in the queue" in html
-    assert queued_codes(connected_event) == ["PAID1", "PAID2", "PAID3"]
     with scopes_disabled():
         interrupted.refresh_from_db()
         assert interrupted.state == OrderExport.STATE_RUNNING
         assert interrupted.queued_count == 3
+        assert LogEntry.objects.get(action_type="pretix_hubspot.export.started").parsed_data["queued"] == 3
+
+
+@pytest.mark.django_db
+def test_queueing_twice_queues_each_order_once(connected_event, orders):
+    """The task may run twice (a redelivery, the periodic restart while the first run is still going)."""
+    with scopes_disabled():
+        ids = sorted(selection(status="paid").orders(connected_event).values_list("pk", flat=True))
+        run = OrderExport.objects.create(event=connected_event, state=OrderExport.STATE_QUEUEING, order_ids=ids,
+                                         selected_count=len(ids), filters={"status": "paid"})
+        export.queue_export.apply(args=(connected_event.pk, run.pk))
+        export.queue_export.apply(args=(connected_event.pk, run.pk))
+        run.refresh_from_db()
+        assert run.state == OrderExport.STATE_RUNNING
+        assert run.queued_count == 4
+        assert OrderSyncQueue.objects.filter(triggered_by=run.queue_tag).count() == 4
+        assert LogEntry.objects.filter(action_type="pretix_hubspot.export.started").count() == 1
+
+
+@pytest.mark.django_db
+def test_queueing_that_starts_again_goes_on_where_it_stopped(connected_event, orders, monkeypatch):
+    """Chunk by chunk, an order sent meanwhile is not queued a second time by a run that starts over."""
+    monkeypatch.setattr(export, "QUEUE_CHUNK_SIZE", 2)
+    original = export._queue_chunk
+
+    calls = []
+
+    def die_in_the_second_chunk(event, run, ids):
+        calls.append(ids)
+        if len(calls) == 2:
+            raise SystemExit("the worker is killed")  # this chunk's transaction is rolled back, the first stays
+        return original(event, run, ids)
+
+    with scopes_disabled():
+        monkeypatch.setattr(export, "_queue_chunk", die_in_the_second_chunk)
+        with pytest.raises(SystemExit):
+            export.start_export(connected_event, None, selection(status="all"))
+        run = OrderExport.objects.get()
+        assert run.state == OrderExport.STATE_QUEUEING
+        first = list(OrderSyncQueue.objects.filter(triggered_by=run.queue_tag).values_list("order_id", flat=True))
+        assert len(first) == 2
+        # One of them was transferred in the meantime: pretix removed its queue row.
+        OrderSyncQueue.objects.filter(order_id=first[0]).delete()
+
+        monkeypatch.setattr(export, "_queue_chunk", original)
+        export.queue_export.apply(args=(connected_event.pk, run.pk))
+        run.refresh_from_db()
+        assert run.state == OrderExport.STATE_RUNNING
+        assert run.queued_count == 8
+        assert first[0] not in set(OrderSyncQueue.objects.values_list("order_id", flat=True))
+        assert OrderSyncQueue.objects.filter(triggered_by=run.queue_tag).count() == 7

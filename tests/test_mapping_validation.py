@@ -27,6 +27,16 @@ def assert_rejected(response, mapping, message):
     assert mapping.property_mappings == [] and mapping.pretix_id_field == ""
 
 
+def refused(case_id, object_type, identifier, rows, message):
+    return pytest.param(object_type, identifier, rows, message, id=case_id)
+
+
+def assert_refused(request, client, object_type, identifier, rows, message):
+    """The fixture of that object type (``contacts`` or ``deals``), saved with these inputs, shows this message."""
+    mapping = request.getfixturevalue(object_type)
+    assert_rejected(save(client, mapping, identifier, rows), mapping, message)
+
+
 @pytest.fixture
 def contacts(connected_event, hubspot):
     add_order_id_property(hubspot, "contacts")
@@ -98,41 +108,33 @@ def test_email_identifies_contacts_without_a_warning(admin_client, connected_eve
 
 
 @pytest.mark.django_db
-def test_identifier_needs_a_pretix_field(admin_client, contacts):
-    response = save(admin_client, contacts, ("", "pretix_order_id"), [{"pretix_field": "email", "external_field": "email"}])
-    assert_rejected(response, contacts, "Please choose a pretix field.")
-
-
-@pytest.mark.django_db
-def test_identifier_cannot_be_a_choice_field(admin_client, contacts):
-    response = save(admin_client, contacts, ("order_status", "pretix_order_id"),
-                    [{"pretix_field": "email", "external_field": "email"}])
-    assert_rejected(response, contacts, "“Order status” is a choice field and cannot identify a record.")
+@pytest.mark.parametrize("object_type,identifier,rows,message", [
+    refused("needs_a_pretix_field", "contacts", ("", "pretix_order_id"),
+            [{"pretix_field": "email", "external_field": "email"}], "Please choose a pretix field."),
+    refused("cannot_be_a_choice_field", "contacts", ("order_status", "pretix_order_id"),
+            [{"pretix_field": "email", "external_field": "email"}],
+            "“Order status” is a choice field and cannot identify a record."),
+])
+def test_identifier_is_refused(request, admin_client, object_type, identifier, rows, message):
+    assert_refused(request, admin_client, object_type, identifier, rows, message)
 
 
 # --- pretix fields ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_position_field_cannot_be_used_on_an_order_mapping(admin_client, contacts):
-    response = save(admin_client, contacts, ("order_code", "pretix_order_id"),
-                    [{"pretix_field": "attendee_email", "external_field": "email"}])
-    assert_rejected(response, contacts, "“Attendee email” belongs to a single ticket (order position), but this "
-                                        "mapping exports orders. Choose an order field instead, or add a mapping for "
-                                        "the pretix object type “Order position”.")
-
-
-@pytest.mark.django_db
-def test_position_field_as_identifier_of_an_order_mapping(admin_client, contacts):
-    response = save(admin_client, contacts, ("ticket_id", "pretix_order_id"),
-                    [{"pretix_field": "email", "external_field": "email"}])
-    assert_rejected(response, contacts, "“Order code and position number” belongs to a single ticket")
-
-
-@pytest.mark.django_db
-def test_row_without_pretix_field(admin_client, contacts):
-    response = save(admin_client, contacts, ("order_code", "pretix_order_id"),
-                    [{"pretix_field": "", "external_field": "email"}])
-    assert_rejected(response, contacts, "Please choose a pretix field.")
+@pytest.mark.parametrize("object_type,identifier,rows,message", [
+    refused("position_field_on_an_order_mapping", "contacts", ("order_code", "pretix_order_id"),
+            [{"pretix_field": "attendee_email", "external_field": "email"}],
+            "“Attendee email” belongs to a single ticket (order position), but this mapping exports orders. Choose an "
+            "order field instead, or add a mapping for the pretix object type “Order position”."),
+    refused("position_field_as_identifier_of_an_order_mapping", "contacts", ("ticket_id", "pretix_order_id"),
+            [{"pretix_field": "email", "external_field": "email"}],
+            "“Order code and position number” belongs to a single ticket"),
+    refused("row_without_pretix_field", "contacts", ("order_code", "pretix_order_id"),
+            [{"pretix_field": "", "external_field": "email"}], "Please choose a pretix field."),
+])
+def test_pretix_field_is_refused(request, admin_client, object_type, identifier, rows, message):
+    assert_refused(request, admin_client, object_type, identifier, rows, message)
 
 
 @pytest.mark.django_db
@@ -148,78 +150,62 @@ def test_deleted_pretix_field_is_pointed_out(admin_client, connected_event, hubs
 # --- HubSpot properties and types ------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_property_must_exist(admin_client, contacts):
-    response = save(admin_client, contacts, ("order_code", "pretix_order_id"),
-                    [{"pretix_field": "email", "external_field": "email"},
-                     {"pretix_field": "invoice_address_city", "external_field": "town"}])
-    assert_rejected(response, contacts, "The property “town” does not exist for contacts in your HubSpot account.")
-
-
-@pytest.mark.django_db
-def test_read_only_property_is_refused(admin_client, contacts):
-    response = save(admin_client, contacts, ("order_code", "pretix_order_id"),
-                    [{"pretix_field": "email", "external_field": "email"},
-                     {"pretix_field": "order_date", "external_field": "createdate"}])
-    assert_rejected(response, contacts, "HubSpot does not allow writing to “Create Date (createdate | datetime)”.")
-
-
-@pytest.mark.django_db
-def test_text_into_number(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"),
-                    DEAL_BASICS + [{"pretix_field": "email", "external_field": "amount"}])
-    assert_rejected(response, deals, "“Order email [Text (one line)]” cannot be written into “Amount (amount | "
-                                     "number)”: that HubSpot property holds numbers. Choose a pretix field of type "
-                                     "Number (e.g. Order total) or another HubSpot property.")
-
-
-@pytest.mark.django_db
-def test_text_into_date(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"),
-                    DEAL_BASICS + [{"pretix_field": "event_name", "external_field": "closedate"}])
-    assert_rejected(response, deals, "“Event name [Text (one line)]” cannot be written into “Close Date (closedate "
-                                     "| datetime)”: that HubSpot property holds dates and times.")
-
-
-@pytest.mark.django_db
-def test_non_choice_into_enumeration(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), [
+@pytest.mark.parametrize("object_type,identifier,rows,message", [
+    refused("property_must_exist", "contacts", ("order_code", "pretix_order_id"),
+            [{"pretix_field": "email", "external_field": "email"},
+             {"pretix_field": "invoice_address_city", "external_field": "town"}],
+            "The property “town” does not exist for contacts in your HubSpot account."),
+    refused("read_only_property", "contacts", ("order_code", "pretix_order_id"),
+            [{"pretix_field": "email", "external_field": "email"},
+             {"pretix_field": "order_date", "external_field": "createdate"}],
+            "HubSpot does not allow writing to “Create Date (createdate | datetime)”."),
+    refused("text_into_number", "deals", ("order_code", "pretix_order_id"),
+            DEAL_BASICS + [{"pretix_field": "email", "external_field": "amount"}],
+            "“Order email [Text (one line)]” cannot be written into “Amount (amount | number)”: that HubSpot property "
+            "holds numbers. Choose a pretix field of type Number (e.g. Order total) or another HubSpot property."),
+    refused("text_into_date", "deals", ("order_code", "pretix_order_id"),
+            DEAL_BASICS + [{"pretix_field": "event_name", "external_field": "closedate"}],
+            "“Event name [Text (one line)]” cannot be written into “Close Date (closedate | datetime)”: that HubSpot "
+            "property holds dates and times."),
+    refused("non_choice_into_enumeration", "deals", ("order_code", "pretix_order_id"), [
         {"pretix_field": "event_order_code", "external_field": "dealname"},
         {"pretix_field": "event_name", "external_field": "dealstage"},
-    ])
-    assert_rejected(response, deals, "that HubSpot property holds one of a fixed list of options. Choose a pretix "
-                                     "choice field (e.g. Order status) and map its options")
-
-
-@pytest.mark.django_db
-def test_choice_into_enumeration_needs_a_value_map(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), [
+    ], "that HubSpot property holds one of a fixed list of options. Choose a pretix choice field (e.g. Order status) "
+       "and map its options"),
+    refused("choice_into_enumeration_needs_a_value_map", "deals", ("order_code", "pretix_order_id"), [
         {"pretix_field": "event_order_code", "external_field": "dealname"},
         {"pretix_field": "order_status", "external_field": "dealstage"},
-    ])
-    assert_rejected(response, deals, "“Deal Stage (dealstage | enumeration)” only accepts its own options, and "
-                                     "pretix's “pending” is not one of them.")
-
-
-@pytest.mark.django_db
-def test_value_map_must_use_existing_stages(admin_client, deals):
-    value_map = dict(DEAL_STAGE_MAP, p="won-big")
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), [
+    ], "“Deal Stage (dealstage | enumeration)” only accepts its own options, and pretix's “pending” is not one of "
+       "them."),
+    refused("value_map_must_use_existing_stages", "deals", ("order_code", "pretix_order_id"), [
         {"pretix_field": "event_order_code", "external_field": "dealname"},
-        {"pretix_field": "order_status", "external_field": "dealstage", "value_map": json.dumps(value_map)},
-    ])
-    assert_rejected(response, deals, "“won-big” is not an option of “Deal Stage (dealstage | enumeration)” in your "
-                                     "HubSpot account (used for “paid”). Please choose one of: Appointment Scheduled")
-
-
-@pytest.mark.django_db
-def test_value_map_must_cover_every_option(admin_client, deals):
-    value_map = {k: v for k, v in DEAL_STAGE_MAP.items() if k != "e"}
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), [
+        {"pretix_field": "order_status", "external_field": "dealstage",
+         "value_map": json.dumps(dict(DEAL_STAGE_MAP, p="won-big"))},
+    ], "“won-big” is not an option of “Deal Stage (dealstage | enumeration)” in your HubSpot account (used for "
+       "“paid”). Please choose one of: Appointment Scheduled"),
+    refused("value_map_must_cover_every_option", "deals", ("order_code", "pretix_order_id"), [
         {"pretix_field": "event_order_code", "external_field": "dealname"},
-        {"pretix_field": "order_status", "external_field": "dealstage", "value_map": json.dumps(value_map)},
-    ])
-    assert_rejected(response, deals, "The value mapping of “Order status” has no HubSpot value for “expired”; orders "
-                                     "with that value could not be transferred.")
+        {"pretix_field": "order_status", "external_field": "dealstage",
+         "value_map": json.dumps({k: v for k, v in DEAL_STAGE_MAP.items() if k != "e"})},
+    ], "The value mapping of “Order status” has no HubSpot value for “expired”; orders with that value could not be "
+       "transferred."),
+    refused("value_map_with_unknown_pretix_option", "deals", ("order_code", "pretix_order_id"), [
+        {"pretix_field": "event_order_code", "external_field": "dealname"},
+        {"pretix_field": "order_status", "external_field": "dealstage",
+         "value_map": json.dumps(dict(DEAL_STAGE_MAP, x="closedwon"))},
+    ], "names options that do not exist in pretix: x."),
+    refused("value_map_into_a_number_needs_numbers", "deals", ("order_code", "pretix_order_id"), DEAL_BASICS + [
+        {"pretix_field": "order_status", "external_field": "amount",
+         "value_map": json.dumps({"n": "0", "p": "1", "e": "0", "c": "none"})},
+    ], "“Amount (amount | number)” holds numbers, but the value mapping turns “canceled” into “none”. Please enter a "
+       "number."),
+    refused("add_to_list_on_a_number", "deals", ("order_code", "pretix_order_id"), DEAL_BASICS + [
+        {"pretix_field": "order_total", "external_field": "amount", "overwrite": MODE_APPEND_LIST},
+    ], "“Add to list” does not work with “Amount (amount | number)”, which holds numbers. Please choose another "
+       "mode."),
+])
+def test_property_row_is_refused(request, admin_client, object_type, identifier, rows, message):
+    assert_refused(request, admin_client, object_type, identifier, rows, message)
 
 
 @pytest.mark.django_db
@@ -232,49 +218,19 @@ def test_malformed_value_map(admin_client, deals, raw):
     assert_rejected(response, deals, "The value mapping of this row is malformed.")
 
 
-@pytest.mark.django_db
-def test_value_map_with_unknown_pretix_option(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), [
-        {"pretix_field": "event_order_code", "external_field": "dealname"},
-        {"pretix_field": "order_status", "external_field": "dealstage",
-         "value_map": json.dumps(dict(DEAL_STAGE_MAP, x="closedwon"))},
-    ])
-    assert_rejected(response, deals, "names options that do not exist in pretix: x.")
-
-
-@pytest.mark.django_db
-def test_value_map_into_a_number_needs_numbers(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), DEAL_BASICS + [
-        {"pretix_field": "order_status", "external_field": "amount",
-         "value_map": json.dumps({"n": "0", "p": "1", "e": "0", "c": "none"})},
-    ])
-    assert_rejected(response, deals, "“Amount (amount | number)” holds numbers, but the value mapping turns "
-                                     "“canceled” into “none”. Please enter a number.")
-
-
-@pytest.mark.django_db
-def test_add_to_list_on_a_number(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), DEAL_BASICS + [
-        {"pretix_field": "order_total", "external_field": "amount", "overwrite": MODE_APPEND_LIST},
-    ])
-    assert_rejected(response, deals, "“Add to list” does not work with “Amount (amount | number)”, which holds "
-                                     "numbers. Please choose another mode.")
-
-
 # --- What HubSpot needs per object type ------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_deals_need_a_name(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), DEAL_BASICS[1:])
-    assert_rejected(response, deals, "HubSpot needs a name for every deal. Please add a row that fills “Deal name” "
-                                     "(dealname), e.g. from “Event and order code”.")
-
-
-@pytest.mark.django_db
-def test_deals_need_a_stage(admin_client, deals):
-    response = save(admin_client, deals, ("order_code", "pretix_order_id"), DEAL_BASICS[:1])
-    assert_rejected(response, deals, "HubSpot needs a stage for every deal. Please add a row that fills “Deal stage” "
-                                     "(dealstage), e.g. from “Order status”")
+@pytest.mark.parametrize("object_type,identifier,rows,message", [
+    refused("deals_need_a_name", "deals", ("order_code", "pretix_order_id"), DEAL_BASICS[1:],
+            "HubSpot needs a name for every deal. Please add a row that fills “Deal name” (dealname), e.g. from "
+            "“Event and order code”."),
+    refused("deals_need_a_stage", "deals", ("order_code", "pretix_order_id"), DEAL_BASICS[:1],
+            "HubSpot needs a stage for every deal. Please add a row that fills “Deal stage” (dealstage), e.g. from "
+            "“Order status”"),
+])
+def test_required_property_missing_is_refused(request, admin_client, object_type, identifier, rows, message):
+    assert_refused(request, admin_client, object_type, identifier, rows, message)
 
 
 @pytest.mark.django_db

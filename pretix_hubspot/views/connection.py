@@ -25,10 +25,15 @@ from pretix.helpers.security import (
 )
 
 from .. import (
-    conf, connections, errors, event_options, identifier_property, log_actions, oauth, oauth_state, schema,
+    conf, connections, errors, event_options, export, identifier_property, log_actions, oauth, oauth_state, schema,
     scope_descriptions,
 )
-from ..models import HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection
+from ..forms import MarketingEventForm, object_mapping_formset_for
+from ..marketing_events import MarketingEventSettings, marketing_event_url
+from ..models import (
+    HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, MarketingEventLink,
+    PendingAttendance,
+)
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
 from ..safe_redirect import redirect_to_next
 from ..scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
@@ -61,8 +66,10 @@ def missing_credentials() -> list:
 
 class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, TemplateView):
     """
-    The settings page. Shows how to connect, or the connection's status and the object mappings (rendered by
-    ``fragments/object_mappings.html``; subclasses may add the handling of that form).
+    The settings page. Shows how to connect, or the connection's status and its sections: the object mappings
+    (``fragments/object_mappings.html``; subclasses may add the handling of that form), the export of existing orders
+    and the marketing event. Like pretix's own settings views, it builds the context of all of them; the templates
+    only render it.
     """
     permission = SETTINGS_PERMISSION
     template_name = "pretix_hubspot/settings.html"
@@ -95,10 +102,33 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "types_lacking_permission": self.types_lacking_permission(connection),
                 "token_valid": connection.access_token_valid_for(connections.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
+                "hubspot_export": export.summary(self.request.event),
+                "marketing_event": self.marketing_event_context(connection),
             })
+            if "object_mapping_formset" not in ctx:  # else the list that failed to save, with its errors
+                ctx["object_mapping_formset"] = object_mapping_formset_for(self.request.event)
         # Connections by access token (the organizer's HubSpot page)
         ctx.update(event_page_context(self.request))
         return ctx
+
+    def marketing_event_context(self, connection):
+        """The "Marketing event" section: the organizer's choices, what HubSpot has, what waits to be sent."""
+        event = self.request.event
+        granted = set(connection.scopes or [])
+        links = list(MarketingEventLink.objects.filter(event=event).exclude(object_id="").order_by("pk"))
+        for link in links:
+            link.url = marketing_event_url(connection, link.object_id)
+        kwargs = {"organizer": event.organizer.slug, "event": event.slug}
+        return {
+            "form": MarketingEventForm(event=event),
+            "settings": MarketingEventSettings(event),
+            "missing_scopes": [s for s in conf.MARKETING_EVENT_SCOPES if s not in granted],
+            "links": links,
+            "pending_checkins": PendingAttendance.objects.filter(event=event, sent__isnull=True).count(),
+            "save_url": reverse("plugins:pretix_hubspot:marketing_event", kwargs=kwargs),
+            "past_checkins_url": reverse("plugins:pretix_hubspot:marketing_event.past_checkins", kwargs=kwargs),
+            "connect_url": reverse("plugins:pretix_hubspot:connect", kwargs=kwargs),
+        }
 
     def types_lacking_permission(self, connection):
         """The object types whose mappings the connection cannot write, e.g. made before the plugin supported them."""

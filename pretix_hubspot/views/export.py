@@ -104,7 +104,9 @@ def started_message(request, started: OrderExport):
     if not started.selected_count:
         messages.warning(request, _("No order matches this selection, so nothing was queued."))
         return
-    waiting = started.selected_count - started.queued_count
+    # With a Celery worker the orders are still being queued at this point; how many were waiting already is
+    # known only once that is done (without a worker, pretix ran the task in this request).
+    waiting = 0 if started.state == OrderExport.STATE_QUEUEING else started.selected_count - started.queued_count
     text = ngettext(
         "%(count)d order is queued for HubSpot. It will be transferred within the next minutes.",
         "%(count)d orders are queued for HubSpot. They will be transferred at the pace HubSpot allows.",

@@ -1,5 +1,4 @@
 """The "Marketing event" section of the settings page: saving the organizer's choices, sending past check-ins."""
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -7,31 +6,11 @@ from django.views import View
 from pretix.control.permissions import EventPermissionRequiredMixin
 
 from .. import checkins, log_actions
-from ..marketing_events import PARTICIPANT_CHOICES, REGISTER_ON_CHOICES, MarketingEventSettings
+from ..forms import MarketingEventForm
+from ..marketing_events import MarketingEventSettings
 from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
 from .connection import settings_url
-
-
-class MarketingEventForm(forms.Form):
-    enabled = forms.BooleanField(
-        label=_("Show this event in HubSpot as a marketing event"), required=False,
-        help_text=_("In an event series, each date becomes a marketing event of its own."))
-    participants = forms.ChoiceField(label=_("Participants"), choices=PARTICIPANT_CHOICES,
-                                     widget=forms.RadioSelect)
-    register_on = forms.ChoiceField(label=_("Registered"), choices=REGISTER_ON_CHOICES, widget=forms.RadioSelect)
-    checkin_lists = forms.MultipleChoiceField(
-        label=_("Check-in lists that count as attendance"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text=_("None selected: a check-in on any list counts."))
-
-    def __init__(self, *args, event, **kwargs):
-        current = MarketingEventSettings(event)
-        kwargs.setdefault("initial", {
-            "enabled": current.enabled, "participants": current.participants, "register_on": current.register_on,
-            "checkin_lists": [str(i) for i in current.checkin_list_ids],
-        })
-        super().__init__(*args, **kwargs)
-        self.fields["checkin_lists"].choices = [(str(cl.pk), cl.name) for cl in event.checkin_lists.all()]
 
 
 class MarketingEventSettingsView(EventPermissionRequiredMixin, View):
