@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import ObjectMapping
-from tests.helpers import make_order
+from testbed import make_order
 from tests.helpers.browser import assert_accessible, snapshot
 
 MAPPINGS = [("Order", "contacts"), ("Order", "companies"), ("Order", "deals"), ("OrderPosition", "line_items"),

@@ -8,8 +8,8 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import (
+from testbed import hubspot_settings_url, make_order
+from testbed.sync import (
     add_identifier_properties, contacts_mapping, enqueue, fast_client, log_actions, queue_rows, records_by, run_queue,
 )
 

@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import EventConnection
-from tests.helpers import make_order
+from testbed import make_order
 from tests.helpers.browser import snapshot
 
 

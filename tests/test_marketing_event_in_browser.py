@@ -16,9 +16,9 @@ from playwright.sync_api import expect
 from pretix.base.services.orders import cancel_order
 from pretix.base.signals import order_placed
 
-from tests.helpers import make_order
+from testbed import make_order
+from testbed.sync import contacts_mapping
 from tests.helpers.browser import SCREENSHOTS
-from tests.helpers.sync import contacts_mapping
 
 
 def snapshot_of(locator, name):

@@ -14,9 +14,9 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import ObjectMapping
-from tests.helpers import make_order
+from testbed import make_order
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, prop, run_queue
 from tests.helpers.browser import assert_accessible, settle, snapshot
-from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, prop, run_queue
 
 TEXTS = {
     "en": {

@@ -12,8 +12,8 @@ from pretix.base.models import Team, User
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
 from pretix_hubspot.models import EventConnection
-from tests.helpers import make_order
-from tests.helpers.sync import (
+from testbed import make_order
+from testbed.sync import (
     attendee_mapping, contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue,
 )
 
