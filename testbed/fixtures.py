@@ -15,7 +15,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Event, Item, Organizer, Question, Team, User
 
 from pretix_hubspot import ratelimit
-from testbed import hubspot_settings_url, make_order
+from testbed.orders import make_order
+from testbed.urls import hubspot_settings_url
 
 # The HubSpot side: the sandbox server (``hubspot``) that the app, connection and connected event point at.
 pytest_plugins = ["hubspot_sandbox.pytest_plugin"]

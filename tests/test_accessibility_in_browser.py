@@ -6,7 +6,7 @@ order page, in English and in German.
 import pytest
 from django_scopes import scopes_disabled
 
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, run_queue
 from tests.helpers.browser import assert_accessible
 

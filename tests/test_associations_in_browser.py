@@ -4,7 +4,7 @@ HubSpot sandbox: connect, Order → Companies and Order position → Line items 
 Company (Primary)" and the account's own "Attendee" label in the association setup, orders placed, pretix's periodic
 task, and the records and associations in HubSpot.
 
-Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (README's pictures come from there).
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (the pictures of the README and docs/organizer-guide.md come from there).
 """
 import pytest
 from django.core.management import call_command
@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import ObjectMapping
-from testbed import make_order
+from testbed.orders import make_order
 from tests.helpers.browser import assert_accessible, snapshot
 
 MAPPINGS = [("Order", "contacts"), ("Order", "companies"), ("Order", "deals"), ("OrderPosition", "line_items"),

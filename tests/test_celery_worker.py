@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 from pretix.base.services.datasync import periodic_sync_all
 
 from pretix_hubspot import tasks
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, queue_rows
 
 pytestmark = pytest.mark.celery_worker

@@ -8,7 +8,7 @@ from pretix.base.models import Event, LogEntry, Organizer
 
 from pretix_hubspot import oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from testbed import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 SUCCESS = "The HubSpot integration is now active"
 

@@ -11,7 +11,7 @@ from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
 from pretix_hubspot import export
 from pretix_hubspot.models import ObjectMapping, OrderExport
-from testbed import make_order
+from testbed.orders import make_order
 
 UTC = timezone.utc
 

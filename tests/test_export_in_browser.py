@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 from pretix.base.models import Order
 
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, run_queue
 from tests.helpers.browser import snapshot
 

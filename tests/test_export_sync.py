@@ -9,7 +9,7 @@ from pretix.base.models.datasync import OrderSyncQueue
 
 from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, fast_client, run_queue
 
 pytestmark = pytest.mark.django_db

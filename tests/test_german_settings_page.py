@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models.auth import StaffSession
 
 from pretix_hubspot import conf
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import deals_mapping
 from tests.helpers.mappings import add_order_id_property, base_url, edit_url, editor_post, list_post, make_mapping
 

@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from pretix.base.services.checkin import perform_checkin
 
 from pretix_hubspot.models import PendingAttendance
-from testbed import make_order
+from testbed.orders import make_order
 from tests.test_marketing_events_sync import participants, switch_on
 
 pytestmark = pytest.mark.celery_worker

@@ -138,7 +138,7 @@ def test_a_pending_authorization_does_not_show_its_verifier(rf, event, user):
 
 
 def test_a_malformed_error_answer_still_fails_only_that_order(sync_event, event, item, hubspot):
-    from testbed import make_order
+    from testbed.orders import make_order
     from testbed.sync import records_by
     contacts_mapping(sync_event)
     with scopes_disabled():

@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Question
 
 from pretix_hubspot.values import to_hubspot
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import attendee_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue
 
 pytestmark = pytest.mark.django_db

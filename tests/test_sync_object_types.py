@@ -9,7 +9,7 @@ from pretix_hubspot.record_links import label_for_link
 from pretix_hubspot.schema import get_schema
 from pretix_hubspot.starter_sets import build_initial
 from pretix_hubspot.validation import validate_mapping
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,7 @@ def test_settings_page_names_the_types_a_connection_lacks_permissions_for(admin_
 
 def test_settings_page_offers_the_identifier_property_for_the_types_the_mappings_use(
         admin_client, connected_event, hubspot_app):
-    from testbed import hubspot_settings_url
+    from testbed.urls import hubspot_settings_url
     page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
     assert 'name="object_type" value="contacts"' in page and 'name="object_type" value="deals"' in page
     assert 'name="object_type" value="companies"' not in page

@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 
 from pretix_hubspot import tasks
 from pretix_hubspot.ratelimit import PortalRateLimiter
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from pretix.base.signals import (
 )
 
 from pretix_hubspot.models import EventConnection
-from testbed import make_order
+from testbed.orders import make_order
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, results, run_queue
 
 pytestmark = pytest.mark.django_db

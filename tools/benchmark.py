@@ -77,7 +77,7 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
 
     from pretix_hubspot import ratelimit
     from pretix_hubspot.sync import HubSpotSync
-    from testbed import make_order
+    from testbed.orders import make_order
     from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping
 
     count = ORDERS
@@ -113,7 +113,7 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
     from django_scopes import scopes_disabled
 
     from pretix_hubspot.models import ObjectMapping
-    from testbed import make_order
+    from testbed.orders import make_order
     from testbed.sync import add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop
 
     count = ORDERS

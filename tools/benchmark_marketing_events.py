@@ -66,7 +66,7 @@ def place_orders(event, item, count, prefix="M"):
     from django.db import transaction
     from django_scopes import scopes_disabled
 
-    from testbed import make_order
+    from testbed.orders import make_order
 
     orders = []
     with scopes_disabled():

@@ -101,9 +101,9 @@ def test_soak(organizer, event, item, user, team, connection, connected_event, h
 
     from pretix_hubspot.models import EventConnection, HubSpotConnection
     from pretix_hubspot.sync import HubSpotSync
-    from testbed import make_order
     from testbed.celery_worker.plugin import publishing_to_worker
     from testbed.celery_worker.process import BROKER_URL, CeleryWorker, flush_broker
+    from testbed.orders import make_order
     from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping
 
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
