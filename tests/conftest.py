@@ -3,8 +3,10 @@ The suite's fixtures come from the sandbox (``hubspot_sandbox.pytest_plugin``) a
 tools (``testbed.fixtures``, ``testbed.celery_worker.plugin``); here only what the page tests add.
 
 The page tests drive Debian's Chromium. Where it is not installed they are skipped, each with one line that says why
-and how to install it, and the run says so at the end; ``.ci/run`` installs it, so nothing is skipped there.
+and how to install it, and the run says so at the end. ``.ci/run`` installs it and sets
+``PRETIX_HUBSPOT_REQUIRE_CHROMIUM=1``, under which a missing Chromium stops the run instead: CI never skips them.
 """
+import os
 import shutil
 
 import pytest
@@ -21,9 +23,11 @@ def find_chromium():
 
 
 def pytest_collection_modifyitems(config, items):
-    if find_chromium():
-        return
     page_tests = [item for item in items if BROWSER_FIXTURE in getattr(item, "fixturenames", ())]
+    if not page_tests or find_chromium():
+        return
+    if os.environ.get("PRETIX_HUBSPOT_REQUIRE_CHROMIUM"):
+        raise pytest.UsageError(NO_CHROMIUM + " (PRETIX_HUBSPOT_REQUIRE_CHROMIUM is set)")
     for item in page_tests:
         item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
     config.stash[SKIPPED_PAGE_TESTS] = len(page_tests)
