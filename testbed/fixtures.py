@@ -1,6 +1,6 @@
 """
 pytest fixtures of the pretix side, shared by the test suite and the tools: an organizer with an event that has the
-plugin, a product, users and teams, an order, the server's HubSpot app pointing at the sandbox, a connection to the
+plugin, a product, users and teams, the server's HubSpot app pointing at the sandbox, a connection to the
 sandbox's default account and an event connected through it. Load with ``pytest_plugins = ["testbed.fixtures"]``.
 """
 import inspect
@@ -15,7 +15,6 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Event, Item, Organizer, Question, Team, User
 
 from pretix_hubspot import ratelimit
-from testbed.orders import make_order
 from testbed.urls import hubspot_settings_url
 
 # The HubSpot side: the sandbox server (``hubspot``) that the app, connection and connected event point at.
@@ -122,18 +121,6 @@ def admin_client(client, team, user):
 def readonly_client(client, readonly_user):
     client.force_login(readonly_user)
     return client
-
-
-@pytest.fixture
-def order(event, item, question):
-    return make_order(
-        event, item, code="ABC12", email="jane.doe@example.org",
-        attendees=[("Jane Doe", "jane.doe@example.org"), ("John Smith", "john.smith@example.org")],
-        invoice={"name_parts": {"_scheme": "given_family", "given_name": "Jane", "family_name": "Doe"},
-                 "company": "Doe Industries", "street": "Main Street 1", "zipcode": "10115", "city": "Berlin",
-                 "country": "DE"},
-        question=question, answer="CTO",
-    )
 
 
 @pytest.fixture
