@@ -65,9 +65,11 @@ localecheck: venv
 		if [ -n "$$missing" ]; then echo "$${po#$$tmp/} lacks translations:"; echo "$$missing" | LC_ALL=C grep -a '^msgid "[^"]'; exit 1; fi; \
 	done
 
+# The plugin, its tests, the HubSpot sandbox, the pretix side the tests and tools share, and the tools.
+STYLE_PATHS = pretix_hubspot tests hubspot_sandbox testbed tools
 check-style: venv
-	$(VENV)/bin/flake8 pretix_hubspot tests
-	$(VENV)/bin/isort --check-only --diff pretix_hubspot tests
+	$(VENV)/bin/flake8 $(STYLE_PATHS)
+	$(VENV)/bin/isort --check-only --diff $(STYLE_PATHS)
 
 # The HubSpot developer-platform project in hubspot-app/, written from the plugin's scope list (pretix_hubspot/scopes.py);
 # tests/test_hubspot_app.py fails while the committed copy differs. Needs no pretix installation.
@@ -83,6 +85,11 @@ check-migrations: venv
 DEMO_ARGS ?=
 demo: venv localecompile
 	$(VENV)/bin/python -m tools.demo $(DEMO_ARGS)
+
+# The HubSpot sandbox on its own (hubspot_sandbox/README.md): prints its URL and app credentials, runs until Ctrl-C.
+SANDBOX_PORT ?= 8765
+sandbox: venv
+	$(VENV)/bin/python -m hubspot_sandbox --port $(SANDBOX_PORT)
 
 # Sync engine benchmark against the local HubSpot sandbox: 1,000 orders, first export and re-sync, batched and
 # unbatched. BENCHMARK_ORDERS=N changes the size, BENCHMARK_COMPARE=0 skips the unbatched run; DB=postgres works too.

@@ -6,9 +6,9 @@ order page, in English and in German.
 import pytest
 from django_scopes import scopes_disabled
 
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, run_queue
 from tests.helpers.browser import assert_accessible
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, run_queue
 
 TRANSFER_BOX = {"en": "Data transfer to external systems", "de": "Datentransfer an externe Systeme"}
 

@@ -5,7 +5,7 @@ suggested properties, "Deal → Company (Primary)" and the account's own "Attend
 pretix product linked to a HubSpot product, orders placed, pretix's periodic task, and the records (one company per
 company name, line items on their deals naming the linked product) and associations in HubSpot.
 
-Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (README's pictures come from there).
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (the pictures of the README and docs/organizer-guide.md come from there).
 """
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 from pretix.base.models import Item
 
-from tests.helpers import make_order
+from testbed.orders import make_order
 from tests.helpers.browser import assert_accessible, snapshot
 
 MAPPINGS = [("Order", "contacts"), ("Order", "companies"), ("Order", "deals"), ("OrderPosition", "line_items"),

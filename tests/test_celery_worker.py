@@ -2,7 +2,7 @@
 The background paths in a real Celery worker: a second process with Redis as broker, the test's database and the
 HubSpot sandbox. This process only publishes tasks (as pretix's web processes do); the worker runs them.
 
-Deselected on SQLite's in-memory test database, which no second process can open (see tests/celery_worker/plugin.py);
+Deselected on SQLite's in-memory test database, which no second process can open (see testbed/celery_worker/plugin.py);
 ``make test DB=postgres`` runs them.
 """
 from collections import Counter
@@ -13,8 +13,8 @@ from django_scopes import scopes_disabled
 from pretix.base.services.datasync import periodic_sync_all
 
 from pretix_hubspot import tasks
-from tests.helpers import make_order
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, queue_rows
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, enqueue, queue_rows
 
 pytestmark = pytest.mark.celery_worker
 

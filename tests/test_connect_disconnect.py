@@ -8,7 +8,7 @@ from pretix.base.models import Event, LogEntry, Organizer
 
 from pretix_hubspot import connections, errors, oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 SUCCESS = "The HubSpot integration is now active"
 

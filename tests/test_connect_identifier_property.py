@@ -7,7 +7,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 
 def create(client, event, object_type):

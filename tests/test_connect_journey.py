@@ -11,7 +11,7 @@ from pretix.base.models import LogEntry
 
 from pretix_hubspot import conf, connections, oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 SUCCESS = "The HubSpot integration is now active"
 

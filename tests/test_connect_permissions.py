@@ -4,7 +4,7 @@ from django_scopes import scopes_disabled
 
 from pretix_hubspot import oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 
 @pytest.mark.django_db

@@ -8,10 +8,11 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     add_identifier_properties, contacts_mapping, enqueue, fast_client, log_actions, queue_rows, records_by, run_queue,
 )
+from testbed.urls import hubspot_settings_url
 
 
 @pytest.mark.django_db
@@ -67,7 +68,7 @@ def test_revoked_connection_then_reconnect_then_retry_transfers_the_order(
 @pytest.mark.django_db
 def test_orders_of_a_disconnected_event_wait_for_a_retry_by_hand(
         admin_client, connected_event, order, hubspot_app, monkeypatch):
-    # The README's rule: a deliberate disconnect stops transfers; waiting orders fail until retried by hand.
+    # The organizer's guide's rule (docs/organizer-guide.md): a deliberate disconnect stops transfers; waiting orders fail until retried by hand.
     fast_client(monkeypatch)
     with scopes_disabled():
         contacts_mapping(connected_event)

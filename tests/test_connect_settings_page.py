@@ -5,7 +5,7 @@ from pretix.base.models.auth import StaffSession
 from pretix.base.settings import GlobalSettingsObject
 
 from pretix_hubspot import conf
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 REDIRECT_URI = "http://example.com/_hubspot/oauth_return/"
 

@@ -1,8 +1,9 @@
 """
-README.md against the code: the troubleshooting section quotes messages the plugin really shows, every problem message
-of the plugin is explained there, and what the README says about commands, scopes, settings and pictures is true.
+The documentation against the code: docs/troubleshooting.md quotes messages the plugin really shows, every problem
+message of the plugin is explained there, and what README.md and docs/ say about commands, scopes, settings, pictures
+and each other is true.
 
-Messages are quoted in the troubleshooting section as blockquote lines ("> …"), with "…" where the message has a
+Messages are quoted in the troubleshooting guide as blockquote lines ("> …"), with "…" where the message has a
 placeholder.
 """
 import ast
@@ -16,6 +17,10 @@ from pretix_hubspot import __version__, conf
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pretix_hubspot"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+TROUBLESHOOTING = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+INSTALLATION = (ROOT / "docs" / "installation.md").read_text(encoding="utf-8")
+# Every document a reader may open: the README, the guides in docs/, the sandbox's own README.
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "hubspot_sandbox" / "README.md"]
 ELLIPSIS = "…"
 
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "pgettext", "pgettext_lazy"}
@@ -39,7 +44,7 @@ NEVER_SHOWN = {
 
 
 def normalize(text: str) -> str:
-    """One line, placeholders ({name}, %(name)d) written as "…", the way the README quotes messages."""
+    """One line, placeholders ({name}, %(name)d) written as "…", the way the troubleshooting guide quotes messages."""
     text = re.sub(r"%\(\w+\)[sd]|\{[\w.]*\}", ELLIPSIS, str(text))
     return " ".join(text.split())
 
@@ -51,7 +56,7 @@ def section(markdown: str, title: str) -> str:
 
 
 def quoted_messages():
-    return [normalize(line[2:]) for line in section(README, "Troubleshooting").splitlines() if line.startswith("> ")]
+    return [normalize(line[2:]) for line in TROUBLESHOOTING.splitlines() if line.startswith("> ")]
 
 
 def python_files(folder: Path):
@@ -134,12 +139,12 @@ def _is_quoted_from(quote, sources):
 
 def test_troubleshooting_quotes_messages_that_exist():
     # HubSpot's own wording (e.g. "Email address … is invalid") is quoted as the sandbox reproduces it.
-    sources = string_constants(python_files(PACKAGE) + python_files(ROOT / "tests" / "hubspot_sandbox"))
+    sources = string_constants(python_files(PACKAGE) + python_files(ROOT / "hubspot_sandbox"))
     sources += template_strings()
     quotes = quoted_messages()
     assert len(quotes) > 50
     missing = [quote for quote in quotes if not _is_quoted_from(quote, sources)]
-    assert not missing, "README.md quotes text the code does not contain:\n" + "\n".join(missing)
+    assert not missing, "docs/troubleshooting.md quotes text the code does not contain:\n" + "\n".join(missing)
 
 
 def test_every_problem_message_is_explained_in_troubleshooting():
@@ -148,7 +153,7 @@ def test_every_problem_message_is_explained_in_troubleshooting():
     assert len(messages) > 40
     unexplained = [f"{place}: {message}" for message, place in sorted(messages.items(), key=lambda m: m[1])
                    if message not in quotes and message not in NEVER_SHOWN]
-    assert not unexplained, "Explain these messages in README.md's Troubleshooting section:\n" + "\n".join(unexplained)
+    assert not unexplained, "Explain these messages in docs/troubleshooting.md:\n" + "\n".join(unexplained)
 
 
 def test_never_shown_messages_still_exist():
@@ -168,14 +173,18 @@ def test_two_commands_are_make_targets():
     assert {"demo", "test"} <= makefile_targets()
 
 
-def test_every_make_target_the_readme_names_exists():
-    named = set(re.findall(r"\bmake ([a-z][\w-]*)", README))
-    assert named, "the README names no make target"
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_make_target_the_documents_name_exists(document):
+    named = set(re.findall(r"\bmake ([a-z][\w-]*)", document.read_text(encoding="utf-8")))
     assert named <= makefile_targets(), named - makefile_targets()
 
 
+def test_the_readme_names_make_targets():
+    assert re.findall(r"\bmake ([a-z][\w-]*)", README), "the README names no make target"
+
+
 def test_scopes_and_settings_in_the_install_section_are_the_code_s():
-    install = section(README, "Installing into an existing pretix")
+    install = section(INSTALLATION, "Installing into an existing pretix")
     for scope in conf.REQUIRED_SCOPES + conf.OPTIONAL_SCOPES:
         assert f"`{scope}`" in install, scope
     required_part = install.split("require the scopes", 1)[1].split("as optional scopes", 1)[0]
@@ -189,12 +198,47 @@ def test_scopes_and_settings_in_the_install_section_are_the_code_s():
     assert "/_hubspot/oauth_return/" in install
 
 
-@pytest.mark.parametrize("picture", re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README))
+def pictures():
+    """Each picture of each document, as a path relative to the repository (documents link relative to themselves)."""
+    found = []
+    for document in DOCUMENTS:
+        for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", document.read_text(encoding="utf-8")):
+            found.append(str((document.parent / link).resolve().relative_to(ROOT)))
+    return list(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("picture", pictures())
 def test_pictures_exist_and_are_small(picture):
     path = ROOT / picture
     assert path.is_file(), picture
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size < 250_000, f"{picture} is {path.stat().st_size} bytes"
+
+
+def anchor(heading):
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(document):
+    return {anchor(h) for h in re.findall(r"^#{1,6} (.+)$", document.read_text(encoding="utf-8"), re.M)}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_links_between_the_documents_lead_somewhere(document):
+    # The guides link into each other by file and heading; a renamed heading or a moved section must not leave a
+    # reader on a link that goes nowhere.
+    broken = []
+    for target in re.findall(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)", document.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        name, _, fragment = target.partition("#")
+        path = (document.parent / name).resolve() if name else document
+        if not path.exists():
+            broken.append(target)
+        elif fragment and path.suffix == ".md" and fragment not in anchors(path):
+            broken.append(target)
+    assert not broken, f"{document.relative_to(ROOT)} links to nothing: {broken}"
 
 
 def test_changelog_has_an_entry_for_this_version():

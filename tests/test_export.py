@@ -12,8 +12,7 @@ from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 from pretix_hubspot import export
 from pretix_hubspot.models import ObjectMapping, OrderExport
 from pretix_hubspot.signals import export_restart_stopped  # pretix's periodic task calls it
-
-from .conftest import make_order
+from testbed.orders import make_order
 
 UTC = timezone.utc
 

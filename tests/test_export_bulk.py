@@ -90,8 +90,7 @@ def test_ticket_sales_go_on_while_an_export_is_queued(connected_event, item, mon
     from django.db import connection as default_connection, transaction
 
     from pretix_hubspot.sync import HubSpotSync
-
-    from .conftest import make_order
+    from testbed.orders import make_order
 
     with scopes_disabled():
         bulk_orders(connected_event, 50)

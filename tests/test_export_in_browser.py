@@ -13,9 +13,9 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 from pretix.base.models import Order
 
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, run_queue
 from tests.helpers.browser import snapshot
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, run_queue
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ from pretix.base.models.datasync import OrderSyncQueue
 from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
 from pretix_hubspot.signals import export_restart_stopped
-from tests.helpers import make_order
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, fast_client, run_queue
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, fast_client, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 The export of existing orders through a real Celery worker: the click only records the export and publishes its
 task; the worker queues the orders and the queue drains into HubSpot. An export whose queueing stopped is queued to
 the end by the periodic task, and a task that runs twice queues nothing twice. Deselected on SQLite's in-memory
-database (see tests/celery_worker/plugin.py); ``make test DB=postgres`` runs it.
+database (see testbed/celery_worker/plugin.py); ``make test DB=postgres`` runs it.
 """
 from collections import Counter
 from datetime import timedelta
@@ -14,8 +14,8 @@ from django_scopes import scopes_disabled
 from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
 from pretix_hubspot.signals import export_restart_stopped
-from tests.helpers import make_order
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
 
 pytestmark = pytest.mark.celery_worker
 

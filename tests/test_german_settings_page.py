@@ -17,9 +17,9 @@ from django_scopes import scopes_disabled
 from pretix.base.models.auth import StaffSession
 
 from pretix_hubspot import conf
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import deals_mapping
 from tests.helpers.mappings import add_order_id_property, base_url, edit_url, editor_post, list_post, make_mapping
-from tests.helpers.sync import deals_mapping
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "pretix_hubspot" / "locale"
 CATALOGUES = {"de": "de", "de-informal": "de_Informal"}

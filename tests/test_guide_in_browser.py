@@ -3,7 +3,7 @@ The user guide, step by step, in headless Chromium against a live pretix and the
 enable the plugin, open Settings → HubSpot, Request access, HubSpot's consent screens, "The HubSpot integration is now
 active", edit the first object mapping, and see the transferred order on the order page with its links into HubSpot.
 
-Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (README's pictures come from there).
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each step (the pictures of the README and docs/organizer-guide.md come from there).
 """
 import pytest
 from django.core.management import call_command
@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import EventConnection
-from tests.helpers import make_order
+from testbed.orders import make_order
 from tests.helpers.browser import snapshot
 
 

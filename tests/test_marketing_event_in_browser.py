@@ -4,7 +4,7 @@ orders, one ticket checked in through pretix's check-in API (as the check-in app
 pretix's periodic task; HubSpot holds one marketing event with one attended and one cancelled participant, and both
 order pages link to it.
 
-Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep the screenshots (README's pictures come from there).
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep the screenshots (the pictures of the README and docs/organizer-guide.md come from there).
 """
 from pathlib import Path
 
@@ -16,13 +16,13 @@ from playwright.sync_api import expect
 from pretix.base.services.orders import cancel_order
 from pretix.base.signals import order_placed
 
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping
 from tests.helpers.browser import SCREENSHOTS
-from tests.helpers.sync import contacts_mapping
 
 
 def snapshot_of(locator, name):
-    """A screenshot of one part of the page (the README shows the section and the box, not the whole page)."""
+    """A screenshot of one part of the page (the organizer's guide shows the section and the box, not the whole page)."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         locator.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))

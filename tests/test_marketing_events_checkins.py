@@ -7,8 +7,9 @@ from pretix.base.services.checkin import perform_checkin
 from pretix_hubspot import checkins
 from pretix_hubspot.marketing_events import MarketingEventSettings
 from pretix_hubspot.models import PendingAttendance
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import attendee_mapping, contacts_mapping, enqueue, run_queue
+from testbed.orders import make_order
+from testbed.sync import attendee_mapping, contacts_mapping, enqueue, run_queue
+from testbed.urls import hubspot_settings_url
 from tests.test_marketing_events_sync import participants, switch_on
 
 pytestmark = pytest.mark.django_db

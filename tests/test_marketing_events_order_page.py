@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from tests.helpers import make_order
-from tests.helpers.sync import contacts_mapping, enqueue, run_queue
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, enqueue, run_queue
 from tests.test_marketing_events_sync import participants, switch_on
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from pretix_hubspot.marketing_events import MarketingEventSettings
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from pretix.base.models import Order, SubEvent
 from pretix.base.models.datasync import OrderSyncQueue
 
 from pretix_hubspot.marketing_events import MAPPING_ID, MarketingEventSettings
-from tests.helpers import make_order
-from tests.helpers.sync import attendee_mapping, contacts_mapping, enqueue, log_actions, results, run_queue
+from testbed.orders import make_order
+from testbed.sync import attendee_mapping, contacts_mapping, enqueue, log_actions, results, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """
 Check-ins reach the marketing event through a real Celery worker: the check-in signal schedules one run per batch
 window, the worker sends the waiting check-ins together. Deselected on SQLite's in-memory database (see
-tests/celery_worker/plugin.py); ``make test DB=postgres`` runs it.
+testbed/celery_worker/plugin.py); ``make test DB=postgres`` runs it.
 """
 import pytest
 from django.db import transaction
@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from pretix.base.services.checkin import perform_checkin
 
 from pretix_hubspot.models import PendingAttendance
-from tests.helpers import make_order
+from testbed.orders import make_order
 from tests.test_marketing_events_sync import participants, switch_on
 
 pytestmark = pytest.mark.celery_worker

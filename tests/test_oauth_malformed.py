@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from pretix_hubspot import connections, errors, oauth, oauth_state
 from pretix_hubspot.models import HubSpotConnection
-from tests.helpers.sync import contacts_mapping, enqueue, log_actions, queue_rows, run_queue
+from testbed.sync import contacts_mapping, enqueue, log_actions, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -138,8 +138,8 @@ def test_a_pending_authorization_does_not_show_its_verifier(rf, event, user):
 
 
 def test_a_malformed_error_answer_still_fails_only_that_order(sync_event, event, item, hubspot):
-    from tests.helpers import make_order
-    from tests.helpers.sync import records_by
+    from testbed.orders import make_order
+    from testbed.sync import records_by
     contacts_mapping(sync_event)
     with scopes_disabled():
         good = make_order(event, item, code="GOOD1", email="good@example.org")

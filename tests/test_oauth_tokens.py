@@ -11,7 +11,7 @@ from pretix.base.models import Event, LogEntry
 
 from pretix_hubspot import connections, errors, oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 
 def make_expiring(connection, seconds=60):

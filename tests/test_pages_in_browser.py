@@ -4,7 +4,7 @@ words what the connection may do and what exists in HubSpot, the mapping editor 
 every control, a new deals mapping starts with the rows HubSpot insists on, and the order page has one place for
 HubSpot.
 
-Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each page (README's pictures come from there).
+Set PRETIX_HUBSPOT_SCREENSHOTS to a folder to keep a screenshot of each page (the pictures of the README and docs/organizer-guide.md come from there).
 """
 import json
 import re
@@ -14,9 +14,9 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from pretix_hubspot.models import ObjectMapping
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, prop, run_queue
 from tests.helpers.browser import assert_accessible, settle, snapshot
-from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, prop, run_queue
 
 TEXTS = {
     "en": {

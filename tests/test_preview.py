@@ -12,8 +12,8 @@ from pretix.base.models import Team, User
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
 from pretix_hubspot.models import EventConnection
-from tests.helpers import make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     attendee_mapping, contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue,
 )
 
@@ -304,7 +304,7 @@ def test_order_page_links_to_the_preview(sync_event, order, admin_client):
 
 
 def test_order_page_has_no_preview_link_for_who_may_only_view_orders(sync_event, order, readonly_client):
-    # Seeing orders is not enough to see HubSpot's values (README, "Using it").
+    # Seeing orders is not enough to see HubSpot's values (docs/organizer-guide.md, "Who may do what").
     contacts_mapping(sync_event)
     page = readonly_client.get(order_url(sync_event, order))
     assert page.status_code == 200

@@ -9,9 +9,9 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from tests.helpers import make_order
+from testbed.orders import make_order
+from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, prop
 from tests.helpers.browser import snapshot
-from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping, prop
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from pretix_hubspot.models import ObjectMapping
 from pretix_hubspot.product_links import product_links
 from pretix_hubspot.schema import get_schema
 from pretix_hubspot.starter_sets import build_initial
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue
+from testbed.orders import make_order
+from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue
+from testbed.urls import hubspot_settings_url
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.utils.timezone import now
 from pretix_hubspot import ratelimit, sync
 from pretix_hubspot.client import PAGE_MAX_WAIT, HubSpotApi
 from pretix_hubspot.errors import HubSpotRateLimited
-from tests.helpers.sync import contacts_mapping, enqueue, queue_rows, run_queue
+from testbed.sync import contacts_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db
 

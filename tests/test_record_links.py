@@ -9,7 +9,7 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 from pretix.base.models.datasync import OrderSyncResult
 
-from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, records_by, results, run_queue
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, records_by, results, run_queue
 
 
 def order_page(client, order):
@@ -49,7 +49,7 @@ def test_record_links_follow_the_readers_language(sync_event, order, hubspot, ad
 @pytest.mark.django_db
 def test_a_record_without_a_name_and_a_label_stored_by_an_older_version(sync_event, order, hubspot, admin_client,
                                                                         user):
-    from tests.helpers.sync import prop
+    from testbed.sync import prop
     with scopes_disabled():
         contacts_mapping(sync_event, properties=[prop("invoice_address_company", "company")])
         mapping = deals_mapping(sync_event, position=1)

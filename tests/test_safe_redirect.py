@@ -3,7 +3,7 @@ import pytest
 from django.test import RequestFactory
 
 from pretix_hubspot.safe_redirect import next_url
-from tests.helpers import hubspot_settings_url
+from testbed.urls import hubspot_settings_url
 
 SETTINGS = "/control/event/demo/conf/hubspot/"
 

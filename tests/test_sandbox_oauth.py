@@ -11,7 +11,7 @@ from hubspot import HubSpot
 from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
-from tests.hubspot_sandbox import ConsentError
+from hubspot_sandbox import ConsentError
 
 
 @pytest.fixture(autouse=True)

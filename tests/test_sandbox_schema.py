@@ -203,7 +203,7 @@ def test_control_api(hubspot, hubspot_sdk):
 
 def test_standalone_process_prints_its_url_and_credentials():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    process = subprocess.Popen([sys.executable, "-m", "tests.hubspot_sandbox", "--port", "0"], cwd=root,
+    process = subprocess.Popen([sys.executable, "-m", "hubspot_sandbox", "--port", "0"], cwd=root,
                                stdout=subprocess.PIPE, text=True)
     try:
         lines = [process.stdout.readline() for _ in range(3)]

@@ -15,10 +15,11 @@ from pretix.base.models.auth import StaffSession
 from pretix.base.settings import GlobalSettingsObject
 
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     add_identifier_properties, contacts_mapping, enqueue, fast_client, log_actions, queue_rows, records_by, run_queue,
 )
+from testbed.urls import hubspot_settings_url
 
 pytestmark = pytest.mark.django_db
 

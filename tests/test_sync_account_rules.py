@@ -9,10 +9,8 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.settings import GlobalSettingsObject
 
-from tests.helpers import make_order
-from tests.helpers.sync import (
-    contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue,
-)
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
 from pretix_hubspot.models import EventConnection, HubSpotConnection
-from tests.helpers.sync import contacts_mapping, enqueue, prop, queue_rows, records_by, results, run_queue
+from testbed.sync import contacts_mapping, enqueue, prop, queue_rows, records_by, results, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models import OrderPosition
 
 from pretix_hubspot.models import ObjectMapping
-from tests.helpers import make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     attendee_mapping, contacts_mapping, deals_mapping, enqueue, prop, records_by, results, run_queue,
 )
 

@@ -10,8 +10,8 @@ from pretix.base.models import Question
 
 from pretix_hubspot.properties import HubSpotProperty
 from pretix_hubspot.values import to_hubspot
-from tests.helpers import make_order
-from tests.helpers.sync import attendee_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue
+from testbed.orders import make_order
+from testbed.sync import attendee_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue
 
 pytestmark = pytest.mark.django_db
 

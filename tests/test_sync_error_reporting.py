@@ -9,7 +9,7 @@ from sentry_sdk.transport import Transport
 
 from pretix_hubspot.planner import Planner
 from pretix_hubspot.sync import HubSpotSync
-from tests.helpers.sync import contacts_mapping, enqueue, queue_rows, run_queue
+from testbed.sync import contacts_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db
 

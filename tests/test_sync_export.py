@@ -3,8 +3,8 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Order
 
-from tests.helpers import make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     attendee_mapping, contacts_mapping, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results,
     run_queue,
 )

@@ -9,8 +9,8 @@ from pretix_hubspot.record_links import label_for_link
 from pretix_hubspot.schema import get_schema
 from pretix_hubspot.starter_sets import build_initial
 from pretix_hubspot.validation import validate_mapping
-from tests.helpers import make_order
-from tests.helpers.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue
+from testbed.orders import make_order
+from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +182,7 @@ def test_settings_page_names_the_types_a_connection_lacks_permissions_for(admin_
 
 def test_settings_page_offers_the_identifier_property_for_the_types_the_mappings_use(
         admin_client, connected_event, hubspot_app):
-    from tests.helpers import hubspot_settings_url
+    from testbed.urls import hubspot_settings_url
     page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
     assert 'name="object_type" value="contacts"' in page and 'name="object_type" value="deals"' in page
     assert 'name="object_type" value="companies"' not in page
@@ -323,7 +323,7 @@ def test_accounts_below_enterprise_list_no_custom_objects(admin_client, connecte
 
 def test_settings_page_names_custom_objects_when_a_mapping_uses_one_without_the_permission(
         admin_client, sync_event, hubspot):
-    from tests.helpers import hubspot_settings_url
+    from testbed.urls import hubspot_settings_url
     type_id = add_workshops(hubspot)["objectTypeId"]
     ObjectMapping.objects.create(event=sync_event, position=0, pretix_model="OrderPosition",
                                  external_object_type=type_id)

@@ -6,8 +6,8 @@ import pytest
 from django_scopes import scopes_disabled
 
 from pretix_hubspot.models import ObjectMapping
-from tests.helpers import make_order
-from tests.helpers.sync import (
+from testbed.orders import make_order
+from testbed.sync import (
     attendee_mapping, contacts_mapping, deals_mapping, enqueue, prop, queue_rows, records_by, results, run_queue,
 )
 

@@ -5,8 +5,9 @@ from pretix.base.models import Event, LogEntry, Order
 from pretix.base.signals import order_paid
 
 from pretix_hubspot import export
-from tests.helpers import hubspot_settings_url, make_order
-from tests.helpers.sync import contacts_mapping, enqueue, queue_rows, records_by, run_queue
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, enqueue, queue_rows, records_by, run_queue
+from testbed.urls import hubspot_settings_url
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 
 from pretix_hubspot import tasks
 from pretix_hubspot.ratelimit import PortalRateLimiter
-from tests.helpers import make_order
-from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from pretix.base.signals import (
 )
 
 from pretix_hubspot.models import EventConnection
-from tests.helpers import make_order
-from tests.helpers.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, results, run_queue
+from testbed.orders import make_order
+from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, results, run_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ position → Contacts (one attendee each), associated with each other through th
 deal–buyer, deal–company (primary), line item–deal, attendee–deal and attendee–company. Environment:
 ``BENCHMARK_ORDERS`` (default 1000), ``BENCHMARK_COMPARE=0`` (batched only), ``BENCHMARK_REQUESTS=1`` (also
 print each run's requests by endpoint).
-It runs inside pytest to reuse the test suite's database set-up and sandbox fixtures; add ``DB=postgres`` to
+It runs inside pytest with the fixtures the test suite uses (``hubspot_sandbox``, ``testbed``); add ``DB=postgres`` to
 ``make benchmark`` to measure on PostgreSQL.
 """
 import logging
@@ -32,8 +32,9 @@ COMPARE = os.environ.get("BENCHMARK_COMPARE", "1") != "0"
 SHOW_REQUESTS = os.environ.get("BENCHMARK_REQUESTS", "0") != "0"
 RESULTS = []
 
-if "pytest_django" in sys.modules:  # collected by pytest (see __main__ below): Django is set up by now
-    from tests.conftest import *  # noqa: F401,F403  (the suite's fixtures: event, item, connection …)
+# Loaded by pytest when it collects this file (see __main__ below), once Django is set up: the sandbox and the pretix
+# side (event, item, connection …) the test suite uses too.
+pytest_plugins = ["hubspot_sandbox.pytest_plugin", "testbed.fixtures"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,7 +55,7 @@ def measure(label, orders, sandbox):
     from pretix.base.services.datasync import sync_all
 
     from pretix_hubspot.sync import HubSpotSync
-    from tests.helpers.sync import queue_rows
+    from testbed.sync import queue_rows
 
     with scopes_disabled():
         for o in orders:
@@ -83,8 +84,8 @@ def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
 
     from pretix_hubspot import ratelimit
     from pretix_hubspot.sync import HubSpotSync
-    from tests.helpers import make_order
-    from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping
+    from testbed.orders import make_order
+    from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping
 
     count = ORDERS
     # One info line per synced order would drown the figures.
@@ -119,8 +120,8 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
     from django_scopes import scopes_disabled
 
     from pretix_hubspot.models import ObjectMapping
-    from tests.helpers import make_order
-    from tests.helpers.sync import add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop
+    from testbed.orders import make_order
+    from testbed.sync import add_identifier_properties, attendee_mapping, contacts_mapping, deals_mapping, prop
 
     count = ORDERS
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)

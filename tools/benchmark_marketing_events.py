@@ -12,8 +12,8 @@ HubSpot requests for the registrations and for the check-ins, in total and per p
 With a Celery worker (PostgreSQL only, ``DB=postgres``; Redis as broker), a third run checks in
 ``BENCHMARK_CHECKINS_WORKER`` tickets (default 1000) as fast as this process can, while the worker sends them, and
 prints the delay between a check-in and its attendance request reaching the sandbox (median and maximum).
-Environment: ``BENCHMARK_ORDERS`` (default 1000). It runs inside pytest to reuse the test suite's database set-up and
-sandbox fixtures.
+Environment: ``BENCHMARK_ORDERS`` (default 1000). It runs inside pytest with the fixtures the test suite uses
+(``hubspot_sandbox``, ``testbed``).
 """
 import logging
 import os
@@ -29,8 +29,9 @@ WORKER_CHECKINS = int(os.environ.get("BENCHMARK_CHECKINS_WORKER", "1000"))
 RESULTS = []
 DELAYS = []
 
-if "pytest_django" in sys.modules:  # collected by pytest (see __main__ below): Django is set up by now
-    from tests.conftest import *  # noqa: F401,F403  (the suite's fixtures: event, item, connection …)
+# Loaded by pytest when it collects this file (see __main__ below), once Django is set up: the sandbox and the pretix
+# side (event, item, connection …) the test suite uses too.
+pytest_plugins = ["hubspot_sandbox.pytest_plugin", "testbed.fixtures", "testbed.celery_worker.plugin"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,7 +50,7 @@ def setup_event(event, hubspot, with_mapping):
     from django_scopes import scopes_disabled
 
     from pretix_hubspot.marketing_events import MarketingEventSettings
-    from tests.helpers.sync import add_identifier_properties, attendee_mapping
+    from testbed.sync import add_identifier_properties, attendee_mapping
 
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
     add_identifier_properties(hubspot)
@@ -65,7 +66,7 @@ def place_orders(event, item, count, prefix="M"):
     from django.db import transaction
     from django_scopes import scopes_disabled
 
-    from tests.helpers import make_order
+    from testbed.orders import make_order
 
     orders = []
     with scopes_disabled():
@@ -92,7 +93,7 @@ def test_registrations_and_checkins(with_mapping, connected_event, item, hubspot
     from pretix_hubspot import checkins
     from pretix_hubspot.models import PendingAttendance
     from pretix_hubspot.sync import HubSpotSync
-    from tests.helpers.sync import queue_rows
+    from testbed.sync import queue_rows
 
     sandbox = hubspot_app
     clist = setup_event(connected_event, sandbox, with_mapping)
@@ -133,7 +134,7 @@ def test_checkin_delay_with_a_worker(celery_worker, connected_event, item, hubsp
     from django_scopes import scopes_disabled
     from pretix.base.services.checkin import perform_checkin
 
-    from tests.helpers.sync import enqueue, queue_rows, run_queue
+    from testbed.sync import enqueue, queue_rows, run_queue
 
     sandbox = hubspot_app
     clist = setup_event(connected_event, sandbox, with_mapping=True)

@@ -21,7 +21,8 @@ contact and the order's sync results pointing at them (0 duplicates, 0 lost); no
 parked except the ones given invalid data on purpose, each with its reason; HubSpot never answered 429 on its own
 (the rate limit was never exceeded: only injected 429s). It exits non-zero when a check fails.
 
-It runs inside pytest (like tools/benchmark.py) to reuse the suite's database set-up, sandbox and worker fixtures.
+It runs inside pytest (like tools/benchmark.py), with the sandbox, pretix-side and worker set-up of ``hubspot_sandbox``
+and ``testbed``.
 Environment: ``SOAK_ORDERS`` (2000), ``SOAK_TIMEOUT`` (seconds, default 120 + 0.5 per order), ``SOAK_REDIS_DB`` (14,
 the Redis database of the workers' broker and cache; flushed before and after), ``SOAK_UNINSTALL=0`` (leaves out the
 uninstall + reconnect step).
@@ -46,8 +47,9 @@ RETRY_SECONDS = 3  # instead of 5, 15, 45 … minutes after a temporary error
 UNINSTALL = os.environ.get("SOAK_UNINSTALL", "1") != "0"
 WORKERS = 2
 
-if "pytest_django" in sys.modules:  # collected by pytest (see __main__ below): Django is set up by now
-    from tests.conftest import *  # noqa: F401,F403  (the suite's fixtures: event, item, connection …)
+# Loaded by pytest when it collects this file (see __main__ below), once Django is set up: the sandbox and the pretix
+# side (event, item, connection …) the test suite uses too.
+pytest_plugins = ["hubspot_sandbox.pytest_plugin", "testbed.fixtures"]
 
 
 def figure(label, value):
@@ -99,10 +101,10 @@ def test_soak(organizer, event, item, user, team, connection, connected_event, h
 
     from pretix_hubspot.models import EventConnection, HubSpotConnection
     from pretix_hubspot.sync import HubSpotSync
-    from tests.celery_worker.plugin import publishing_to_worker
-    from tests.celery_worker.process import BROKER_URL, CeleryWorker, flush_broker
-    from tests.helpers import make_order
-    from tests.helpers.sync import add_identifier_properties, contacts_mapping, deals_mapping
+    from testbed.celery_worker.plugin import publishing_to_worker
+    from testbed.celery_worker.process import BROKER_URL, CeleryWorker, flush_broker
+    from testbed.orders import make_order
+    from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping
 
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
     sandbox = hubspot_app

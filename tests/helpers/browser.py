@@ -1,4 +1,4 @@
-"""Screenshots of the page tests; README's pictures come from here."""
+"""Screenshots of the page tests; the pictures of the README and docs/organizer-guide.md come from here."""
 import os
 from pathlib import Path
 

@@ -2,7 +2,7 @@
 ``make demo``, step by step:
 
 1. stop whatever an earlier, killed demo run left behind;
-2. start the HubSpot sandbox (``python -m tests.hubspot_sandbox``) as a process of its own;
+2. start the HubSpot sandbox (``python -m hubspot_sandbox``) as a process of its own;
 3. lay out a pretix instance on SQLite in ``demo-data/instance`` from a migrated snapshot, with a pretix.cfg whose
    ``[hubspot]`` section points at the sandbox;
 4. seed the admin login, organizer, event (plugin enabled), products and questions; start pretix's dev server;

@@ -12,7 +12,7 @@ OBJECT_TYPE_IDS = {"contacts": "0-1", "deals": "0-3"}
 class SandboxProcess(Child):
     def __init__(self, ports: config.Ports):
         # Registering pretix's redirect URI makes the sandbox check it, as HubSpot does for a real app.
-        super().__init__("sandbox", [config.PYTHON, "-m", "tests.hubspot_sandbox", "--host", config.HOST,
+        super().__init__("sandbox", [config.PYTHON, "-m", "hubspot_sandbox", "--host", config.HOST,
                                      "--port", str(ports.sandbox),
                                      "--redirect-uri", ports.pretix_url + "/_hubspot/oauth_return/"])
         self.url = ports.sandbox_url

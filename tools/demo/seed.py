@@ -162,6 +162,7 @@ def _last_sync_error(order):
 def report():
     """What pretix's data-sync queue did: results per order, what is still queued, what failed and why."""
     from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
+
     from pretix_hubspot.record_links import label_for_link
 
     with scopes_disabled():

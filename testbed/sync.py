@@ -1,4 +1,4 @@
-"""Shared set-up for the sync tests (no tests here): mappings as the guide describes them, running the queue."""
+"""Mappings as the guide describes them, queueing and running pretix's sync queue, reading what was sent (tests, tools)."""
 from django_scopes import scopes_disabled
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 from pretix.base.services.datasync import sync_all

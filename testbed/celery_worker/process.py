@@ -47,7 +47,7 @@ def database_environment(database):
 
 class CeleryWorker:
     """
-    ``python -m tests.celery_worker`` in a session of its own, so that stopping it reaches the pool processes too.
+    ``python -m testbed.celery_worker`` in a session of its own, so that stopping it reaches the pool processes too.
     Its output goes to ``log_path``; ``log`` reads it, e.g. to see which tasks it ran.
     """
 
@@ -86,7 +86,7 @@ class CeleryWorker:
     def start(self):
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "tests.celery_worker",
+            sys.executable, "-m", "testbed.celery_worker",
             "--loglevel=INFO", "--pool=prefork", "--concurrency={}".format(self.concurrency),
             "--hostname=hubspot-tests-{}@%h".format(uuid.uuid4().hex[:8]),
             # one worker alone: no need to wait for siblings

@@ -2,11 +2,11 @@
 A local HubSpot for tests and demos: a Werkzeug server answering at HubSpot's own paths, with HubSpot's status codes
 and body shapes, so that HubSpot's official Python client talks to it unchanged.
 
-- In tests: the ``hubspot_server`` (session) and ``hubspot`` (per test, reset) fixtures in ``fixtures``; the Python
+- In tests: the ``hubspot_server`` (session) and ``hubspot`` (per test, reset) fixtures in ``pytest_plugin``; the Python
   API is ``sandbox.HubSpotSandbox`` (knobs, inspection, seeding).
 - Accounts: the default one (``DEFAULT_PORTAL_ID``) is an Enterprise account, the second one (``SECOND_PORTAL_ID``)
   too; ``set_tier`` makes one Starter or Professional.
-- Standalone: ``python -m tests.hubspot_sandbox --port 8765`` prints its URL, client id and secret, and runs until
+- Standalone: ``python -m hubspot_sandbox --port 8765`` prints its URL, client id and secret, and runs until
   Ctrl-C; ``/_sandbox/state|records/<type>|requests|reset|tokens|knobs`` is its JSON control API.
 
 Modules: ``app`` (WSGI app: routing, latency, injected failures, rate limits, auth), ``oauth_endpoints`` and

@@ -1,5 +1,5 @@
 """
-``python -m tests.celery_worker [celery worker options]``: pretix's Celery worker, with two test-only additions.
+``python -m testbed.celery_worker [celery worker options]``: pretix's Celery worker, with two test-only additions.
 
 * ``PRETIX_HUBSPOT_TEST_<NAME>=<int>`` sets ``pretix_hubspot.tasks.<NAME>`` (RUN_LIMIT, MAX_ROUNDS, COUNTDOWN)
   before the worker starts, so a test can make a queue of a few orders longer than one run. The pool processes
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-os.environ["DJANGO_SETTINGS_MODULE"] = "tests.celery_worker.settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "testbed.celery_worker.settings"
 
 import django  # NOQA: E402
 

@@ -1,7 +1,7 @@
 """
 Runs the HubSpot sandbox as a standalone process::
 
-    python -m tests.hubspot_sandbox --port 8765
+    python -m hubspot_sandbox --port 8765
 
 Point pretix at it with ``[hubspot] api_url`` and ``auth_url`` = the printed URL and the printed client id/secret.
 """
@@ -12,7 +12,7 @@ from .sandbox import HubSpotSandbox
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tests.hubspot_sandbox", description="A local HubSpot for demos.")
+    parser = argparse.ArgumentParser(prog="python -m hubspot_sandbox", description="A local HubSpot for demos.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--redirect-uri", action="append", default=[],
