@@ -1,6 +1,6 @@
 """
 HubSpot's official client, configured for one connection: hosts, timeouts, retries, the shared rate limit, token
-refresh (``connections.valid_access_token``), and HubSpot's errors translated into pretix's three kinds of sync errors
+refresh (``tokens.valid_access_token``), and HubSpot's errors translated into pretix's three kinds of sync errors
 (worded in ``errors``).
 
 ``HubSpotApi(connection).call(fn, *args, **kwargs)`` is the only way the plugin talks to HubSpot's CRM:
@@ -32,12 +32,11 @@ from urllib3.util.retry import Retry
 
 from . import conf, oauth
 from .api_paths import versioned_api_client
-from .connections import valid_access_token
 from .errors import (
     HubSpotConfigError, HubSpotRateLimited, error_from_api_exception, rate_limit_message, token_error, transport_error,
 )
 from .ratelimit import PortalRateLimiter, WaitTooLong
-from .static_tokens import token_rejected
+from .tokens import token_rejected, valid_access_token
 
 logger = logging.getLogger(__name__)
 

@@ -352,7 +352,7 @@ def retry_after_seconds(headers, default=10.0):
 
 def token_error(e):
     """
-    The sync error for a failure to get a usable access token (``connections.valid_access_token``), or None when
+    The sync error for a failure to get a usable access token (``tokens.valid_access_token``), or None when
     ``e`` is no such failure (a bug, to be raised as it is).
     """
     if isinstance(e, (StaticTokenRejected, StaticTokensSwitchedOff)):

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django_scopes import scopes_disabled
 
 from . import conf, connections, log_actions, oauth
-from .errors import GrantRejected, HubSpotError, OAuthError, StaticTokenRejected, StaticTokensSwitchedOff
+from .errors import GrantRejected, HubSpotError, OAuthError
 from .models import HubSpotConnection
 
 logger = logging.getLogger(__name__)
@@ -33,35 +32,6 @@ class TokenCheckError(Exception):
 class SaveResult:
     connection: HubSpotConnection
     created: bool
-
-
-def usable_token(connection) -> str:
-    """The connection's static token, unless the server switched static tokens off or HubSpot rejected the token."""
-    if not conf.static_tokens_allowed():
-        raise StaticTokensSwitchedOff()
-    token = connection.access_token
-    if connection.needs_reconnect or not token:
-        # An empty token means it could not be decrypted (the server's secret key changed): enter it again.
-        raise StaticTokenRejected(connection.portal_id)
-    return token
-
-
-def token_rejected(connection) -> StaticTokenRejected:
-    """Records that HubSpot answered 401 to the connection's static token; returns the error to report."""
-    error = StaticTokenRejected(connection.portal_id)
-    with scopes_disabled():
-        updated = HubSpotConnection.objects.filter(pk=connection.pk, needs_reconnect=False).update(
-            needs_reconnect=True, last_refresh_error=str(error),
-        )
-        connection.needs_reconnect = True
-        connection.last_refresh_error = str(error)
-        if updated:
-            logger.warning("HubSpot rejected the static access token of connection %s (portal %s)", connection.pk,
-                           connection.portal_id)
-            data = {"portal_id": connection.portal_id}
-            for event_connection in connection.event_connections.select_related("event"):
-                event_connection.event.log_action(log_actions.STATIC_TOKEN_REJECTED, data=data)
-    return error
 
 
 def hublet(token: str) -> str:

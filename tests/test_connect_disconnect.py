@@ -6,7 +6,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Event, LogEntry, Organizer
 
-from pretix_hubspot import connections, errors, oauth
+from pretix_hubspot import errors, oauth, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 
@@ -75,7 +75,7 @@ def test_disconnect_keeps_connection_used_by_another_event(admin_client, connect
         assert EventConnection.objects.filter(event=second_event, connection=connection).exists()
         connection.refresh_from_db()
     assert hubspot_app.request_count(path_prefix=oauth.REVOKE_PATH) == 0
-    assert oauth.account_details(connections.valid_access_token(connection)).portal_id == connection.portal_id
+    assert oauth.account_details(tokens.valid_access_token(connection)).portal_id == connection.portal_id
 
 
 @pytest.mark.django_db

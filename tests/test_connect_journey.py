@@ -9,7 +9,7 @@ from django.urls import resolve
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from pretix_hubspot import conf, connections, oauth
+from pretix_hubspot import conf, oauth, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 
@@ -112,7 +112,7 @@ def test_whole_journey_ends_with_active_integration_and_status_box(admin_client,
         assert entry.parsed_data["portal_id"] == hubspot_app.default_portal_id
 
     # The stored tokens work against HubSpot.
-    assert oauth.account_details(connections.valid_access_token(connection)).portal_id == connection.portal_id
+    assert oauth.account_details(tokens.valid_access_token(connection)).portal_id == connection.portal_id
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from pretix_hubspot import connections, errors, oauth, oauth_state
+from pretix_hubspot import errors, oauth, oauth_state, tokens
 from pretix_hubspot.models import HubSpotConnection
 from testbed.sync import contacts_mapping, enqueue, log_actions, queue_rows, run_queue
 
@@ -117,7 +117,7 @@ def test_no_secret_in_the_frames_of_a_failed_renewal(connection, hubspot_app, ch
     connection.save(update_fields=["access_token_expires"])
     hubspot_app.malform_next(1, oauth.TOKEN_PATH, changes=changes, body=body)
     with pytest.raises(errors.HubSpotUnavailable) as exc:
-        connections.valid_access_token(connection)
+        tokens.valid_access_token(connection)
     assert_not_in_any_frame(exc.value, [refresh_token, hubspot_app.client_secret])
 
 

@@ -9,7 +9,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Event, LogEntry
 
-from pretix_hubspot import connections, errors, oauth
+from pretix_hubspot import errors, oauth, tokens as token_lifecycle
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 
@@ -25,7 +25,7 @@ def token_accepted(hubspot_token):
 
 @pytest.mark.django_db
 def test_valid_token_is_used_without_asking_hubspot(connection, hubspot_app):
-    token = connections.valid_access_token(connection)
+    token = token_lifecycle.valid_access_token(connection)
     assert token == connection.access_token
     assert hubspot_app.request_count(path_prefix=oauth.TOKEN_PATH) == 0
 
@@ -35,7 +35,7 @@ def test_token_is_refreshed_shortly_before_it_expires(connection, hubspot_app):
     old = connection.access_token
     make_expiring(connection, seconds=120)  # less than the five minutes a request may need
 
-    token = connections.valid_access_token(connection)
+    token = token_lifecycle.valid_access_token(connection)
 
     assert token != old
     assert hubspot_app.request_count(method="POST", path_prefix=oauth.TOKEN_PATH) == 1
@@ -53,14 +53,14 @@ def test_rotated_refresh_token_is_stored(connection, hubspot_app):
     old_refresh = connection.refresh_token
     make_expiring(connection)
 
-    connections.valid_access_token(connection)
+    token_lifecycle.valid_access_token(connection)
 
     with scopes_disabled():
         stored = HubSpotConnection.objects.get(pk=connection.pk)
     assert stored.refresh_token != old_refresh
     # The new refresh token is the one that keeps working.
     make_expiring(stored)
-    assert connections.valid_access_token(stored)
+    assert token_lifecycle.valid_access_token(stored)
     assert not stored.needs_reconnect
 
 
@@ -71,9 +71,9 @@ def test_worker_with_stale_copy_uses_token_another_worker_refreshed(connection, 
         first_worker = HubSpotConnection.objects.get(pk=connection.pk)
         second_worker = HubSpotConnection.objects.get(pk=connection.pk)
 
-    fresh = connections.valid_access_token(first_worker)
+    fresh = token_lifecycle.valid_access_token(first_worker)
     # The second worker still holds the old, expiring token in memory; it must not refresh again.
-    assert connections.valid_access_token(second_worker) == fresh
+    assert token_lifecycle.valid_access_token(second_worker) == fresh
     assert hubspot_app.request_count(path_prefix=oauth.TOKEN_PATH) == 1
 
 
@@ -97,7 +97,7 @@ def test_concurrent_workers_refresh_once(organizer, user, hubspot_app):
             with scopes_disabled():
                 own_copy = HubSpotConnection.objects.get(pk=conn.pk)
             start.wait()
-            results.append(connections.valid_access_token(own_copy))
+            results.append(token_lifecycle.valid_access_token(own_copy))
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
         finally:
@@ -121,7 +121,7 @@ def test_revoked_refresh_token_needs_reconnect_then_reconnect_works(admin_client
     make_expiring(connection)
 
     with pytest.raises(errors.ReconnectRequired) as excinfo:
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
     assert "reconnect in Settings → HubSpot" in str(excinfo.value)
 
     with scopes_disabled():
@@ -134,7 +134,7 @@ def test_revoked_refresh_token_needs_reconnect_then_reconnect_works(admin_client
     # Later attempts fail at once, without bothering HubSpot.
     before = hubspot_app.request_count()
     with pytest.raises(errors.ReconnectRequired):
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
     assert hubspot_app.request_count() == before
 
     page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
@@ -150,7 +150,7 @@ def test_revoked_refresh_token_needs_reconnect_then_reconnect_works(admin_client
     assert not connection.needs_reconnect
     assert event_connection.connected_at < now() - timedelta(minutes=30)  # reconnecting keeps the original start
     make_expiring(connection)
-    assert token_accepted(connections.valid_access_token(connection)) == connection.portal_id
+    assert token_accepted(token_lifecycle.valid_access_token(connection)) == connection.portal_id
 
 
 @pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_uninstalled_app_needs_reconnect(connected_event, connection, hubspot_ap
     hubspot_app.uninstall(connection.portal_id)
     make_expiring(connection)
     with pytest.raises(errors.ReconnectRequired):
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
     with scopes_disabled():
         connection.refresh_from_db()
     assert connection.needs_reconnect
@@ -171,7 +171,7 @@ def test_hubspot_down_during_refresh_is_temporary(admin_client, connected_event,
     hubspot_app.fail_next(1, kind, path_prefix=oauth.TOKEN_PATH)
 
     with pytest.raises(errors.HubSpotUnavailable):
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
 
     with scopes_disabled():
         connection.refresh_from_db()
@@ -179,7 +179,7 @@ def test_hubspot_down_during_refresh_is_temporary(admin_client, connected_event,
     page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
     assert "Renewal failed" in page
     # The next attempt succeeds and clears the warning.
-    assert token_accepted(connections.valid_access_token(connection)) == connection.portal_id
+    assert token_accepted(token_lifecycle.valid_access_token(connection)) == connection.portal_id
     assert "Renewal failed" not in admin_client.get(hubspot_settings_url(connected_event)).content.decode()
 
 
@@ -189,7 +189,7 @@ def test_wrong_app_secret_is_not_mistaken_for_a_revoked_connection(connection, h
     GlobalSettingsObject().settings.set("hubspot_client_secret", "not-the-secret")
     make_expiring(connection)
     with pytest.raises(errors.GrantRejected):
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
     with scopes_disabled():
         connection.refresh_from_db()
     assert not connection.needs_reconnect
@@ -205,7 +205,7 @@ def test_tokens_are_encrypted_and_never_shown_or_logged(admin_client, event, hub
         connection = HubSpotConnection.objects.get()
     first_tokens = {connection.access_token, connection.refresh_token}
     make_expiring(connection)
-    connections.valid_access_token(connection)
+    token_lifecycle.valid_access_token(connection)
     with scopes_disabled():
         connection.refresh_from_db()
     tokens = first_tokens | {connection.access_token, connection.refresh_token}
@@ -249,7 +249,7 @@ def test_reconnect_notice_shown_to_every_event_using_the_connection(admin_client
     hubspot_app.revoke_refresh_token(connection.refresh_token)
     make_expiring(connection)
     with pytest.raises(errors.ReconnectRequired):
-        connections.valid_access_token(connection)
+        token_lifecycle.valid_access_token(connection)
     for ev in (connected_event, second):
         assert "Reconnect to HubSpot" in admin_client.get(hubspot_settings_url(ev)).content.decode()
     # A connection that needs reconnecting is not offered for reuse.

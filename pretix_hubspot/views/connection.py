@@ -26,7 +26,7 @@ from pretix.helpers.security import (
 
 from .. import (
     conf, connections, errors, event_options, export, identifier_property, log_actions, oauth, oauth_state, schema,
-    scope_descriptions,
+    scope_descriptions, tokens,
 )
 from ..forms import MarketingEventForm, object_mapping_formset_for
 from ..marketing_events import MarketingEventSettings, marketing_event_url
@@ -100,7 +100,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                 "identifier_properties": self.identifier_properties(connection),
                 "missing_optional_scopes": [s for s in PROPERTY_SCOPES if s not in (connection.scopes or [])],
                 "types_lacking_permission": self.types_lacking_permission(connection),
-                "token_valid": connection.access_token_valid_for(connections.REFRESH_MARGIN),
+                "token_valid": connection.access_token_valid_for(tokens.REFRESH_MARGIN),
                 "other_events_count": connection.event_connections.exclude(event=self.request.event).count(),
                 "hubspot_export": export.summary(self.request.event),
                 "marketing_event": self.marketing_event_context(connection),
