@@ -29,4 +29,5 @@ class PluginApp(PluginConfig):
         navigation_links = []
 
     def ready(self):
-        from . import signals, sync  # NOQA: registers receivers and the data-sync provider
+        from . import signals  # NOQA: registers receivers and the data-sync provider
+        from .transfer import sync  # NOQA: registers receivers and the data-sync provider

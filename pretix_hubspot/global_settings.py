@@ -10,7 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pretix.base.forms import SecretKeySettingsField
 
-from . import conf, oauth
+from . import conf
+from .hubspot import oauth
 
 
 def fields() -> OrderedDict:

@@ -21,10 +21,11 @@ from pretix.base.signals import (
 )
 from pretix.control.signals import nav_event_settings, nav_organizer, order_info
 
-# export is imported here, not in the receiver: this also registers the export's Celery task in every process.
-from . import export, log_actions
+from . import log_actions
 from .datasync_api import OrderSyncQueue
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
+# export is imported here, not in the receiver: this also registers the export's Celery task in every process.
+from .organizer import export
 from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
 
 
@@ -90,7 +91,7 @@ def copy_object_mappings(sender, other, checkin_list_map, **kwargs):
 @receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_product_links")
 def copy_product_links(sender, other, item_map, variation_map, **kwargs):
     """pretix copies the settings as they are: the HubSpot product links must name the copied products instead."""
-    from .product_links import product_links, save_product_links, translate_links
+    from .transfer.product_links import product_links, save_product_links, translate_links
 
     save_product_links(sender, translate_links(product_links(other), item_map, variation_map))
 
@@ -114,7 +115,7 @@ ORDER_TRIGGERS = {
 # pretix's order signals are event-plugin signals: they only reach us for events with the plugin enabled.
 @receiver(list(ORDER_TRIGGERS), dispatch_uid="pretix_hubspot_sync_order_event")
 def queue_on_order_event(sender, signal, order, **kwargs):
-    from .triggers import queue_order
+    from .transfer.triggers import queue_order
     queue_order(order, ORDER_TRIGGERS[signal])
 
 
@@ -126,7 +127,7 @@ def queue_on_refund(sender, instance, **kwargs):
     order = instance.order
     if "pretix_hubspot" not in order.event.get_plugins():
         return
-    from .triggers import queue_order
+    from .transfer.triggers import queue_order
     queue_order(order, "order_refunded")
 
 
@@ -140,7 +141,7 @@ def release_connection_of_deleted_event(sender, instance, **kwargs):
     cascade. Once that is committed, the connection is released like on "Disconnect": revoked and deleted when no
     other event uses it. Not before the commit: a deletion that is rolled back must not have revoked anything.
     """
-    from .connections import release_after_event_deletion
+    from .organizer.connections import release_after_event_deletion
 
     with scopes_disabled():
         connection = EventConnection.objects.connection_for(instance)
@@ -155,7 +156,7 @@ def revoke_connections_of_deleted_organizer(sender, instance, **kwargs):
     Deleting an organizer deletes its connections by cascade (after its events, whose releases then find nothing
     left to release). Their tokens are read first and revoked at HubSpot once the deletion is committed.
     """
-    from .connections import revoke_after_organizer_deletion
+    from .organizer.connections import revoke_after_organizer_deletion
 
     with scopes_disabled():
         tokens = list(HubSpotConnection.objects.filter(organizer_id=instance.pk).values_list(
@@ -339,27 +340,27 @@ class HubSpotOrganizerLogEntryType(NoOpShredderMixin, LogEntryType):
 
 @receiver(checkin_created, dispatch_uid="pretix_hubspot_marketing_event_checkin")
 def marketing_event_checkin(sender, checkin, **kwargs):
-    from .checkins import record_checkin
+    from .transfer.checkins import record_checkin
     record_checkin(sender, checkin)
 
 
 @receiver(checkin_annulled, dispatch_uid="pretix_hubspot_marketing_event_checkin_annulled")
 def marketing_event_checkin_annulled(sender, checkin, **kwargs):
-    from .checkins import forget_checkin
+    from .transfer.checkins import forget_checkin
     forget_checkin(sender, checkin)
 
 
 @receiver(periodic_task, dispatch_uid="pretix_hubspot_marketing_event_attendance")
 def marketing_event_send_attendance(sender, **kwargs):
     # The safety net: check-ins whose scheduled run was lost, or that HubSpot refused last time.
-    from .checkins import send_attendance
+    from .transfer.checkins import send_attendance
     send_attendance.apply_async()
 
 
 @receiver(event_copy_data, dispatch_uid="pretix_hubspot_copy_marketing_event_settings")
 def copy_marketing_event_settings(sender, other, checkin_list_map, **kwargs):
     """pretix copied the settings already; the check-in lists must be the copy's, and a problem stays behind."""
-    from .marketing_events import MarketingEventSettings
+    from .transfer.marketing_events import MarketingEventSettings
 
     copied = MarketingEventSettings(sender)
     if not copied.enabled and not copied.checkin_list_ids:

@@ -3,7 +3,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 from pretix.base.services.datasync import sync_all
 
-from pretix_hubspot.client import HubSpotApi
+from pretix_hubspot.hubspot.client import HubSpotApi
 from pretix_hubspot.models import ObjectMapping
 
 
@@ -20,7 +20,7 @@ def add_identifier_properties(hubspot):
 
 def with_implicit_associations(mapping):
     """The deal ↔ contact associations of the guide's mapping set, as rows (as the upgrade writes them)."""
-    from pretix_hubspot.associations import implicit_rows
+    from pretix_hubspot.transfer.associations import implicit_rows
 
     with scopes_disabled():
         mappings = list(ObjectMapping.objects.filter(event=mapping.event))
@@ -70,7 +70,7 @@ def deals_mapping(event, position=2, properties=None):
 
 
 def enqueue(order, trigger="test"):
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
     with scopes_disabled():
         return HubSpotSync.enqueue_order(order, trigger)[0]
 

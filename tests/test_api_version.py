@@ -4,7 +4,8 @@ import re
 import pytest
 from pretix.base.settings import GlobalSettingsObject
 
-from pretix_hubspot import api_paths, conf
+from pretix_hubspot import conf
+from pretix_hubspot.hubspot import api_paths
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.urls import resolve
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from pretix_hubspot import conf, oauth, tokens
+from pretix_hubspot import conf
+from pretix_hubspot.hubspot import oauth, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 
@@ -161,7 +162,7 @@ def test_return_with_forged_state_fails_cleanly(admin_client, event, hubspot_app
 
 @pytest.mark.django_db
 def test_return_with_expired_state_fails_cleanly(admin_client, event, hubspot_app):
-    from pretix_hubspot import oauth_state
+    from pretix_hubspot.organizer import oauth_state
 
     back = _consented_return_url(admin_client, event, hubspot_app)
     session = admin_client.session

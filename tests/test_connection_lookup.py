@@ -6,10 +6,10 @@ from django.utils.timezone import now
 from django_scopes import scope
 from pretix.base.models import Event
 
-from pretix_hubspot import connections
 from pretix_hubspot.datasync_api import SyncConfigError
 from pretix_hubspot.models import EventConnection
-from pretix_hubspot.sync import HubSpotSync
+from pretix_hubspot.organizer import connections
+from pretix_hubspot.transfer.sync import HubSpotSync
 
 
 @pytest.mark.django_db

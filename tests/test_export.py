@@ -9,8 +9,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Item, LogEntry, Order
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
-from pretix_hubspot import export
 from pretix_hubspot.models import ObjectMapping, OrderExport
+from pretix_hubspot.organizer import export
 from pretix_hubspot.signals import export_restart_stopped  # pretix's periodic task calls it
 from testbed.orders import make_order
 
@@ -169,7 +169,7 @@ def test_start_queues_the_chosen_orders_and_logs_it(connected_event, orders, adm
 
 @pytest.mark.django_db
 def test_orders_already_waiting_are_not_queued_twice(connected_event, orders):
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
 
     with scopes_disabled():
         HubSpotSync.enqueue_order(orders["PAID1"], "order_paid")

@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Order
 from pretix.base.models.datasync import OrderSyncQueue
 
-from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
+from pretix_hubspot.organizer import export
 
 ORDER_COUNT = 50_000
 
@@ -89,7 +89,7 @@ def test_ticket_sales_go_on_while_an_export_is_queued(connected_event, item, mon
 
     from django.db import connection as default_connection, transaction
 
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.orders import make_order
 
     with scopes_disabled():

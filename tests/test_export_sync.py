@@ -7,8 +7,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Order
 from pretix.base.models.datasync import OrderSyncQueue
 
-from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
+from pretix_hubspot.organizer import export
 from pretix_hubspot.signals import export_restart_stopped
 from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, fast_client, run_queue

@@ -11,15 +11,15 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from pretix_hubspot import export
 from pretix_hubspot.models import OrderExport
+from pretix_hubspot.organizer import export
 from pretix_hubspot.signals import export_restart_stopped
 from testbed.orders import make_order
 from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping, queue_rows
 
 pytestmark = pytest.mark.celery_worker
 
-QUEUE_EXPORT = "pretix_hubspot.export.queue_export"
+QUEUE_EXPORT = "pretix_hubspot.organizer.export.queue_export"
 DEADLINE = 60  # seconds; a few orders against the local sandbox take well under one
 
 

@@ -400,7 +400,7 @@ def test_hubspot_fields_are_cached_and_can_be_refreshed(admin_client, connected_
 
 @pytest.mark.django_db
 def test_cache_is_per_hubspot_account(admin_client, connected_event, hubspot, real_cache, connection):
-    from pretix_hubspot import schema
+    from pretix_hubspot.hubspot import schema
     first = schema.get_properties(connection, "contacts")
     hubspot.add_property("contacts", "badge", "Badge", "string", "text", portal_id=hubspot.SECOND_PORTAL_ID)
     tokens = hubspot.issue_tokens(hubspot.SECOND_PORTAL_ID)
@@ -505,7 +505,7 @@ def test_copying_an_event_copies_its_mappings(connected_event, organizer):
 def test_saved_mappings_round_trip_through_pretix_datasync(admin_client, connected_event, hubspot, order):
     from pretix.base.datasync.sourcefields import EVENT, ORDER, ORDER_POSITION, get_data_fields
 
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
 
     add_order_id_property(hubspot, "contacts")
     add_order_id_property(hubspot, "deals")

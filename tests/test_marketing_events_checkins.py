@@ -4,9 +4,9 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Checkin
 from pretix.base.services.checkin import perform_checkin
 
-from pretix_hubspot import checkins
-from pretix_hubspot.marketing_events import MarketingEventSettings
 from pretix_hubspot.models import PendingAttendance
+from pretix_hubspot.transfer import checkins
+from pretix_hubspot.transfer.marketing_events import MarketingEventSettings
 from testbed.orders import make_order
 from testbed.sync import attendee_mapping, contacts_mapping, enqueue, run_queue
 from testbed.urls import hubspot_settings_url

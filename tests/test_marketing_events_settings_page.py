@@ -2,7 +2,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from pretix_hubspot.marketing_events import MarketingEventSettings
+from pretix_hubspot.transfer.marketing_events import MarketingEventSettings
 from testbed.urls import hubspot_settings_url
 
 pytestmark = pytest.mark.django_db

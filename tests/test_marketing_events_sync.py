@@ -7,7 +7,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Order, SubEvent
 from pretix.base.models.datasync import OrderSyncQueue
 
-from pretix_hubspot.marketing_events import MAPPING_ID, MarketingEventSettings
+from pretix_hubspot.transfer.marketing_events import MAPPING_ID, MarketingEventSettings
 from testbed.orders import make_order
 from testbed.sync import attendee_mapping, contacts_mapping, enqueue, log_actions, results, run_queue
 

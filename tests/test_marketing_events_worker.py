@@ -14,7 +14,7 @@ from tests.test_marketing_events_sync import participants, switch_on
 
 pytestmark = pytest.mark.celery_worker
 
-SEND_ATTENDANCE = "pretix_hubspot.checkins.send_attendance"
+SEND_ATTENDANCE = "pretix_hubspot.transfer.checkins.send_attendance"
 
 
 def test_a_burst_of_checkins_is_sent_by_the_worker_in_one_request(celery_worker, sync_event, item, hubspot):

@@ -10,11 +10,11 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Item
 
-from pretix_hubspot.client import HubSpotApi
+from pretix_hubspot.hubspot.client import HubSpotApi
+from pretix_hubspot.hubspot.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
-from pretix_hubspot.product_links import product_links
-from pretix_hubspot.schema import get_schema
-from pretix_hubspot.starter_sets import build_initial
+from pretix_hubspot.organizer.starter_sets import build_initial
+from pretix_hubspot.transfer.product_links import product_links
 from testbed.orders import make_order
 from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, results, run_queue
 from testbed.urls import hubspot_settings_url

@@ -2,7 +2,7 @@
 import pytest
 from django.test import RequestFactory
 
-from pretix_hubspot.safe_redirect import next_url
+from pretix_hubspot.views.safe_redirect import next_url
 from testbed.urls import hubspot_settings_url
 
 SETTINGS = "/control/event/demo/conf/hubspot/"

@@ -7,8 +7,8 @@ import sentry_sdk
 from django_scopes import scopes_disabled
 from sentry_sdk.transport import Transport
 
-from pretix_hubspot.planner import Planner
-from pretix_hubspot.sync import HubSpotSync
+from pretix_hubspot.transfer.planner import Planner
+from pretix_hubspot.transfer.sync import HubSpotSync
 from testbed.sync import contacts_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db

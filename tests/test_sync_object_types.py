@@ -4,11 +4,11 @@ import html
 import pytest
 from django_scopes import scopes_disabled
 
+from pretix_hubspot.hubspot.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
-from pretix_hubspot.record_links import label_for_link
-from pretix_hubspot.schema import get_schema
-from pretix_hubspot.starter_sets import build_initial
-from pretix_hubspot.validation import validate_mapping
+from pretix_hubspot.organizer.starter_sets import build_initial
+from pretix_hubspot.organizer.validation import validate_mapping
+from pretix_hubspot.transfer.record_links import label_for_link
 from testbed.orders import make_order
 from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue
 

@@ -4,7 +4,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models import Event, LogEntry, Order
 from pretix.base.signals import order_paid
 
-from pretix_hubspot import export
+from pretix_hubspot.organizer import export
 from testbed.orders import make_order
 from testbed.sync import contacts_mapping, enqueue, queue_rows, records_by, run_queue
 from testbed.urls import hubspot_settings_url

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from pretix_hubspot import tasks
-from pretix_hubspot.ratelimit import PortalRateLimiter
+from pretix_hubspot.hubspot.ratelimit import PortalRateLimiter
 from testbed.orders import make_order
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
@@ -50,7 +50,7 @@ def test_requests_and_queries_do_not_grow_per_order(setup, item, hubspot):
 
 
 def test_batching_switch_sends_one_order_per_request(setup, item, hubspot, monkeypatch):
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
     monkeypatch.setattr(HubSpotSync, "batching", False)
     for o in place(setup, item, 3):
         enqueue(o)

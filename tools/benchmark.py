@@ -54,7 +54,7 @@ def measure(label, orders, sandbox):
     from django_scopes import scopes_disabled
     from pretix.base.services.datasync import sync_all
 
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.sync import queue_rows
 
     with scopes_disabled():
@@ -82,8 +82,8 @@ def measure(label, orders, sandbox):
 def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
     from django_scopes import scopes_disabled
 
-    from pretix_hubspot import ratelimit
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.hubspot import ratelimit
+    from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.orders import make_order
     from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping
 

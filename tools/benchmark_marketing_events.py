@@ -49,7 +49,7 @@ def print_results():
 def setup_event(event, hubspot, with_mapping):
     from django_scopes import scopes_disabled
 
-    from pretix_hubspot.marketing_events import MarketingEventSettings
+    from pretix_hubspot.transfer.marketing_events import MarketingEventSettings
     from testbed.sync import add_identifier_properties, attendee_mapping
 
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
@@ -90,9 +90,9 @@ def test_registrations_and_checkins(with_mapping, connected_event, item, hubspot
     from pretix.base.services.checkin import perform_checkin
     from pretix.base.services.datasync import sync_all
 
-    from pretix_hubspot import checkins
     from pretix_hubspot.models import PendingAttendance
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer import checkins
+    from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.sync import queue_rows
 
     sandbox = hubspot_app

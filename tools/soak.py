@@ -100,7 +100,7 @@ def test_soak(organizer, event, item, user, team, connection, connected_event, h
     from pretix.celery_app import app
 
     from pretix_hubspot.models import EventConnection, HubSpotConnection
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.celery_worker.plugin import publishing_to_worker
     from testbed.celery_worker.process import BROKER_URL, CeleryWorker, flush_broker
     from testbed.orders import make_order

@@ -24,20 +24,20 @@ from pretix.helpers.security import (
     Session2FASetupRequired, SessionInvalid, SessionPasswordChangeRequired, SessionReauthRequired, assert_session_valid,
 )
 
-from .. import (
-    conf, connections, errors, event_options, export, identifier_property, log_actions, oauth, oauth_state, schema,
-    scope_descriptions, tokens,
-)
-from ..forms import MarketingEventForm, object_mapping_formset_for
-from ..marketing_events import MarketingEventSettings, marketing_event_url
+from .. import conf, log_actions
+from ..hubspot import errors, oauth, schema, scope_descriptions, tokens
+from ..hubspot.scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from ..models import (
     HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, MarketingEventLink,
     PendingAttendance,
 )
+from ..organizer import connections, export, identifier_property, oauth_state
+from ..organizer.forms import MarketingEventForm, object_mapping_formset_for
 from ..permissions import SETTINGS_PERMISSION, may_use_organizer_connections
-from ..safe_redirect import redirect_to_next
-from ..scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
+from ..transfer import event_options
+from ..transfer.marketing_events import MarketingEventSettings, marketing_event_url
 from .organizer import event_page_context
+from .safe_redirect import redirect_to_next
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """
 The "Export existing orders" page (choose, count, start, follow, cancel) and the "Send again" button of the settings
-page. The work itself is in ``pretix_hubspot.export``.
+page. The work itself is in ``pretix_hubspot.organizer.export``.
 """
 from datetime import date
 
@@ -16,8 +16,8 @@ from pretix.base.forms.widgets import DatePickerWidget
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import export
 from ..models import EventConnection, OrderExport
+from ..organizer import export
 from ..permissions import SETTINGS_PERMISSION
 from .connection import settings_url
 

@@ -13,18 +13,20 @@ from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import associations as association_setup, errors, log_actions, schema as hubspot_schema
+from .. import log_actions
 from ..datasync_api import get_data_fields
-from ..forms import (
+from ..hubspot import errors, schema as hubspot_schema
+from ..hubspot.schema import DEAL_STAGE_PROPERTY
+from ..models import EventConnection
+from ..organizer.forms import (
     AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,
 )
-from ..models import EventConnection
+from ..organizer.starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
+from ..organizer.validation import IDENTIFIER, validate_mapping
 from ..permissions import SETTINGS_PERMISSION
-from ..safe_redirect import redirect_to_next
-from ..schema import DEAL_STAGE_PROPERTY
-from ..starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
-from ..validation import IDENTIFIER, validate_mapping
+from ..transfer import associations as association_setup
 from .connection import SettingsView, settings_url
+from .safe_redirect import redirect_to_next
 
 STORED_KEYS = ("pretix_field", "external_field", "value_map", "overwrite")
 

@@ -5,11 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from pretix.control.permissions import EventPermissionRequiredMixin
 
-from .. import checkins, log_actions
-from ..forms import MarketingEventForm
-from ..marketing_events import MarketingEventSettings
+from .. import log_actions
 from ..models import EventConnection
+from ..organizer.forms import MarketingEventForm
 from ..permissions import SETTINGS_PERMISSION
+from ..transfer import checkins
+from ..transfer.marketing_events import MarketingEventSettings
 from .connection import settings_url
 
 

@@ -12,8 +12,9 @@ from django.views.generic import FormView
 from pretix.control.permissions import OrganizerPermissionRequiredMixin
 from pretix.control.views.organizer import OrganizerDetailViewMixin
 
-from .. import conf, static_tokens
+from .. import conf
 from ..models import HubSpotConnection
+from ..organizer import static_tokens
 from ..permissions import ORGANIZER_SETTINGS_PERMISSION
 
 

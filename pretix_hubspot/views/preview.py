@@ -14,8 +14,8 @@ from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 
 from ..models import EventConnection
+from ..organizer.preview import preview_order
 from ..permissions import ORDERS_PERMISSION, may_preview
-from ..preview import preview_order
 
 
 def preview_url(event, order=None, mapping=None):

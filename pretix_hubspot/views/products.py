@@ -13,10 +13,11 @@ from django.views.generic import TemplateView
 from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
-from .. import hubspot_products, log_actions
+from .. import log_actions
+from ..hubspot import products as hubspot_products
 from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
-from ..product_links import link_key, product_links, save_product_links
+from ..transfer.product_links import link_key, product_links, save_product_links
 from .connection import settings_url
 
 FIELD_PREFIX = "link-"

@@ -44,7 +44,7 @@ def apply_task_knobs():
 
         from django.utils.timezone import now
 
-        from pretix_hubspot.sync import HubSpotSync
+        from pretix_hubspot.transfer.sync import HubSpotSync
 
         HubSpotSync.next_retry_date = lambda self, sq: now() + timedelta(seconds=int(retry_seconds))
 

@@ -144,7 +144,7 @@ def _event_in_scope():
 
 
 def enqueue():
-    from pretix_hubspot.sync import HubSpotSync
+    from pretix_hubspot.transfer.sync import HubSpotSync
 
     with scopes_disabled():
         event = _event_in_scope()
@@ -163,7 +163,7 @@ def report():
     """What pretix's data-sync queue did: results per order, what is still queued, what failed and why."""
     from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 
-    from pretix_hubspot.record_links import label_for_link
+    from pretix_hubspot.transfer.record_links import label_for_link
 
     with scopes_disabled():
         event = _event_in_scope()
