@@ -11,9 +11,6 @@ import re
 from django.conf import settings
 from pretix.base.settings import GlobalSettingsObject
 
-# The scopes the plugin asks for live in a module free of Django, for the HubSpot app project generator.
-from .hubspot.scopes import MARKETING_EVENT_SCOPES, OPTIONAL_SCOPES, PROPERTY_SCOPES, REQUIRED_SCOPES  # noqa: F401
-
 logger = logging.getLogger(__name__)
 
 CONFIG_SECTION = "hubspot"

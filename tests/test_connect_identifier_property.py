@@ -7,6 +7,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
+from pretix_hubspot.hubspot import scopes
 from testbed.urls import hubspot_settings_url
 
 
@@ -116,8 +117,7 @@ def test_missing_optional_scope_is_explained(admin_client, connected_event, conn
 @pytest.mark.django_db
 def test_connecting_without_optional_scope_says_so_and_button_explains(admin_client, event, hubspot_app,
                                                                        connect_via_hubspot):
-    from pretix_hubspot import conf
-    page = connect_via_hubspot(admin_client, event, grant_scopes=conf.REQUIRED_SCOPES)
+    page = connect_via_hubspot(admin_client, event, grant_scopes=scopes.REQUIRED_SCOPES)
     assert "The optional permission to create properties in HubSpot was not granted." in page.content.decode()
     page = create(admin_client, event, "deals")
     assert "optional permission to change property definitions was not granted" in page.content.decode()

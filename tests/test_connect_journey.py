@@ -9,8 +9,7 @@ from django.urls import resolve
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from pretix_hubspot import conf
-from pretix_hubspot.hubspot import oauth, tokens
+from pretix_hubspot.hubspot import oauth, scopes, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 
@@ -67,8 +66,8 @@ def test_request_access_sends_user_to_hubspot_with_scopes_state_and_pkce(admin_c
     query = parse_qs(target.query)
     assert query["client_id"] == [hubspot_app.client_id]
     assert query["redirect_uri"] == ["http://example.com/_hubspot/oauth_return/"]
-    assert set(query["scope"][0].split(" ")) == set(conf.REQUIRED_SCOPES)
-    assert set(query["optional_scope"][0].split(" ")) == set(conf.OPTIONAL_SCOPES)
+    assert set(query["scope"][0].split(" ")) == set(scopes.REQUIRED_SCOPES)
+    assert set(query["optional_scope"][0].split(" ")) == set(scopes.OPTIONAL_SCOPES)
     assert len(query["state"][0]) >= 32
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["code_challenge"][0]) == 43
@@ -103,7 +102,7 @@ def test_whole_journey_ends_with_active_integration_and_status_box(admin_client,
         assert connection.organizer == event.organizer
         assert connection.portal_id == hubspot_app.default_portal_id
         assert connection.connected_by == user
-        assert set(conf.REQUIRED_SCOPES) <= set(connection.scopes)
+        assert set(scopes.REQUIRED_SCOPES) <= set(connection.scopes)
         assert connection.ui_domain
         assert connection.hubspot_user and connection.hubspot_user in text
         assert event_connection.event == event and event_connection.connection == connection
@@ -127,7 +126,7 @@ def test_declining_on_hubspot_ends_on_settings_page(admin_client, event, hubspot
 
 @pytest.mark.django_db
 def test_missing_required_scopes_are_refused(admin_client, event, hubspot_app, connect_via_hubspot):
-    granted = [s for s in conf.REQUIRED_SCOPES if s != "crm.objects.deals.write"]
+    granted = [s for s in scopes.REQUIRED_SCOPES if s != "crm.objects.deals.write"]
     page = connect_via_hubspot(admin_client, event, grant_scopes=granted)
     assert_on_settings_page(page, event)
     text = page_text(page)

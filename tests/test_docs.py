@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pretix_hubspot import __version__, conf
+from pretix_hubspot.hubspot import scopes
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pretix_hubspot"
@@ -185,12 +186,12 @@ def test_the_readme_names_make_targets():
 
 def test_scopes_and_settings_in_the_install_section_are_the_code_s():
     install = section(INSTALLATION, "Installing into an existing pretix")
-    for scope in conf.REQUIRED_SCOPES + conf.OPTIONAL_SCOPES:
+    for scope in scopes.REQUIRED_SCOPES + scopes.OPTIONAL_SCOPES:
         assert f"`{scope}`" in install, scope
     required_part = install.split("require the scopes", 1)[1].split("as optional scopes", 1)[0]
     required_list, optional_list = required_part.split(", and\n", 1) if ", and\n" in required_part else (required_part, "")
-    assert set(re.findall(r"`([\w.]+)`", required_list)) == set(conf.REQUIRED_SCOPES)
-    assert set(re.findall(r"`([\w.]+)`", optional_list)) == set(conf.OPTIONAL_SCOPES)
+    assert set(re.findall(r"`([\w.]+)`", required_list)) == set(scopes.REQUIRED_SCOPES)
+    assert set(re.findall(r"`([\w.]+)`", optional_list)) == set(scopes.OPTIONAL_SCOPES)
     for name, default in conf.DEFAULTS.items():
         assert re.search(rf"^\s*{name}=", install, re.M), f"pretix.cfg example lacks {name}"
         if default:

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pretix_hubspot import conf
-from pretix_hubspot.hubspot import app_project as hubspot_app
+from pretix_hubspot.hubspot import app_project as hubspot_app, scopes
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "hubspot-app"
@@ -78,8 +77,8 @@ def test_committed_project_is_what_the_generator_writes():
 def test_committed_project_asks_for_exactly_the_plugin_s_scopes():
     app = json.loads((PROJECT / hubspot_app.APP_FILE).read_text(encoding="utf-8"))
     auth = app["config"]["auth"]
-    assert auth["requiredScopes"] == list(conf.REQUIRED_SCOPES)
-    assert auth["optionalScopes"] == list(conf.OPTIONAL_SCOPES)
+    assert auth["requiredScopes"] == list(scopes.REQUIRED_SCOPES)
+    assert auth["optionalScopes"] == list(scopes.OPTIONAL_SCOPES)
     assert auth["redirectUrls"] == [hubspot_app.PLACEHOLDER_REDIRECT_URL]
     assert auth["redirectUrls"][0].endswith("/_hubspot/oauth_return/")
 
@@ -103,8 +102,8 @@ def test_committed_project_follows_hubspot_s_schema():
 def test_every_variant_follows_hubspot_s_schema(options):
     app = hubspot_app.app_config(**options)
     check_app_config(app)
-    assert app["config"]["auth"]["requiredScopes"] == list(conf.REQUIRED_SCOPES)
-    assert app["config"]["auth"]["optionalScopes"] == list(conf.OPTIONAL_SCOPES)
+    assert app["config"]["auth"]["requiredScopes"] == list(scopes.REQUIRED_SCOPES)
+    assert app["config"]["auth"]["optionalScopes"] == list(scopes.OPTIONAL_SCOPES)
 
 
 def test_schema_check_refuses_what_hubspot_refuses():

@@ -10,6 +10,7 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Item
 
+from pretix_hubspot.hubspot import scopes
 from pretix_hubspot.hubspot.client import HubSpotApi
 from pretix_hubspot.hubspot.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
@@ -116,9 +117,8 @@ def hubspot_app_records(event):
 
 def test_a_connection_without_the_products_permission_is_asked_to_reconnect(admin_client, event, connect_via_hubspot,
                                                                             hubspot_app):
-    from pretix_hubspot import conf
-    scopes = [s for s in conf.REQUIRED_SCOPES + conf.OPTIONAL_SCOPES if "products" not in s]
-    connect_via_hubspot(admin_client, event, grant_scopes=scopes)
+    granted = [s for s in scopes.REQUIRED_SCOPES + scopes.OPTIONAL_SCOPES if "products" not in s]
+    connect_via_hubspot(admin_client, event, grant_scopes=granted)
     page = admin_client.get(hubspot_settings_url(event, "products/"))
     assert "was not granted the permission to read the products of your HubSpot account" in text_of(page)
     assert "Reconnect to HubSpot" in text_of(page)

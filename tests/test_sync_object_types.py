@@ -4,6 +4,7 @@ import html
 import pytest
 from django_scopes import scopes_disabled
 
+from pretix_hubspot.hubspot import scopes
 from pretix_hubspot.hubspot.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
 from pretix_hubspot.organizer.starter_sets import build_initial
@@ -172,8 +173,7 @@ def test_starter_sets_for_companies_and_line_items(sync_event, hubspot):
 
 def test_settings_page_names_the_types_a_connection_lacks_permissions_for(admin_client, event, hubspot_app,
                                                                           connect_via_hubspot):
-    from pretix_hubspot import conf
-    old_scopes = conf.REQUIRED_SCOPES + ("crm.schemas.contacts.write", "crm.schemas.deals.write")
+    old_scopes = scopes.REQUIRED_SCOPES + ("crm.schemas.contacts.write", "crm.schemas.deals.write")
     page = connect_via_hubspot(admin_client, event, grant_scopes=old_scopes).content.decode()
     text = " ".join(html.unescape(page).split())
     assert ("Mappings onto Companies, Line items, Tickets need permissions this connection was not granted" in text)

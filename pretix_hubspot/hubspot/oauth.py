@@ -27,7 +27,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from .. import conf
-from . import api_paths
+from . import api_paths, scopes
 from .errors import GrantRejected, HubSpotUnavailable, not_understood
 
 logger = logging.getLogger(__name__)
@@ -159,8 +159,8 @@ def authorize_url(state: str, code_challenge: str) -> str:
     query = urlencode({
         "client_id": client_id,
         "redirect_uri": redirect_uri(),
-        "scope": " ".join(conf.REQUIRED_SCOPES),
-        "optional_scope": " ".join(conf.OPTIONAL_SCOPES),
+        "scope": " ".join(scopes.REQUIRED_SCOPES),
+        "optional_scope": " ".join(scopes.OPTIONAL_SCOPES),
         "state": state,
         "code_challenge": code_challenge,
         "code_challenge_method": "S256",

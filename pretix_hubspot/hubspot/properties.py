@@ -19,6 +19,10 @@ TYPE_DATETIME = "datetime"
 TYPE_ENUMERATION = "enumeration"
 TYPE_BOOL = "bool"
 
+# HubSpot keeps at most this many characters of a text value, and joins multi-select values with ";".
+MAX_TEXT_LENGTH = 65536
+MULTI_VALUE_SEPARATOR = ";"
+
 
 @dataclass(frozen=True)
 class HubSpotProperty:

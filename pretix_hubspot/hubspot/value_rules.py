@@ -12,8 +12,10 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from ..models import HUBSPOT_CONTACTS
-from ..transfer.values import MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR
-from .properties import TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER, TYPE_STRING
+from .properties import (
+    MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR, TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER,
+    TYPE_STRING,
+)
 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z0-9-]{2,}$")
 # Leading or trailing whitespace, including the invisible kinds (no-break and zero-width spaces).

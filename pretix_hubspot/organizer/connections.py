@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 
 from .. import crypto, log_actions
 from ..datasync_api import OrderSyncQueue
-from ..hubspot import oauth
+from ..hubspot import oauth, scopes
 from ..hubspot.errors import OAuthError, RequiredScopesMissing
 from ..hubspot.tokens import store_tokens
 from ..models import EventConnection, HubSpotConnection
@@ -33,9 +33,7 @@ class Consent:
 
 
 def missing_required_scopes(granted) -> list:
-    from .. import conf
-
-    return [s for s in conf.REQUIRED_SCOPES if s not in set(granted or ())]
+    return [s for s in scopes.REQUIRED_SCOPES if s not in set(granted or ())]
 
 
 def complete_consent(event, user, code: str, code_verifier) -> EventConnection:

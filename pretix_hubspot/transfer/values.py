@@ -9,10 +9,12 @@ import logging
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from ..hubspot.properties import (  # noqa: F401 (the transfer's callers know them from here)
+    MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR,
+)
+
 logger = logging.getLogger(__name__)
 
-MAX_TEXT_LENGTH = 65536
-MULTI_VALUE_SEPARATOR = ";"
 # "1E+400000" is a valid decimal, but written out it would be 400,000 digits.
 MAX_NUMBER_EXPONENT = 1000
 TRUE_WORDS = {"true", "yes", "1", "on", "y"}

@@ -25,7 +25,7 @@ from pretix.helpers.security import (
 )
 
 from .. import conf, log_actions
-from ..hubspot import errors, oauth, schema, scope_descriptions, tokens
+from ..hubspot import errors, oauth, schema, scope_descriptions, scopes, tokens
 from ..hubspot.scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from ..models import (
     HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, MarketingEventLink,
@@ -122,7 +122,7 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
         return {
             "form": MarketingEventForm(event=event),
             "settings": MarketingEventSettings(event),
-            "missing_scopes": [s for s in conf.MARKETING_EVENT_SCOPES if s not in granted],
+            "missing_scopes": [s for s in scopes.MARKETING_EVENT_SCOPES if s not in granted],
             "links": links,
             "pending_checkins": PendingAttendance.objects.filter(event=event, sent__isnull=True).count(),
             "save_url": reverse("plugins:pretix_hubspot:marketing_event", kwargs=kwargs),

@@ -13,6 +13,7 @@ from pretix.control.permissions import OrganizerPermissionRequiredMixin
 from pretix.control.views.organizer import OrganizerDetailViewMixin
 
 from .. import conf
+from ..hubspot import scopes
 from ..models import HubSpotConnection
 from ..organizer import static_tokens
 from ..permissions import ORGANIZER_SETTINGS_PERMISSION
@@ -57,8 +58,8 @@ class OrganizerSettingsView(OrganizerDetailViewMixin, OrganizerPermissionRequire
         ctx["token_connections"] = HubSpotConnection.objects.filter(
             organizer=self.request.organizer, auth_type=HubSpotConnection.AUTH_STATIC,
         ).select_related("connected_by").prefetch_related("event_connections__event").order_by("portal_id")
-        ctx["required_scopes"] = conf.REQUIRED_SCOPES
-        ctx["optional_scopes"] = conf.OPTIONAL_SCOPES
+        ctx["required_scopes"] = scopes.REQUIRED_SCOPES
+        ctx["optional_scopes"] = scopes.OPTIONAL_SCOPES
         return ctx
 
     def form_valid(self, form):
