@@ -70,7 +70,8 @@ def browser_page(monkeypatch):
         ])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(15000)
+            # The first page of a run compiles pretix's stylesheets, which takes a while on a busy machine.
+            page.set_default_timeout(60000)
             yield page
         finally:
             browser.close()
