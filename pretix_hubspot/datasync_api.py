@@ -18,9 +18,23 @@ from pretix.base.models.datasync import (  # noqa: F401
 )
 from pretix.base.services.datasync import run_sync, sync_all  # noqa: F401
 
+
+def save_results(results):
+    """Stores the ``OrderSyncResult`` rows of one run: two bulk queries, however many orders and mappings."""
+    existing = [r for r in results if r.pk]
+    if existing:
+        OrderSyncResult.objects.bulk_update(existing, [
+            "external_object_type", "external_id_field", "id_value", "external_link_href",
+            "external_link_display_name", "sync_info", "transmitted",
+        ])
+    new = [r for r in results if not r.pk]
+    if new:
+        OrderSyncResult.objects.bulk_create(new)
+
+
 __all__ = [
     "AVAILABLE_MODELS", "BaseSyncError", "CAT_PRODUCT", "DataFieldInfo", "EVENT", "EVENT_OR_SUBEVENT", "MODE_APPEND_LIST", "MODE_OVERWRITE",
     "MODE_SET_IF_EMPTY", "MODE_SET_IF_NEW", "ORDER", "ORDER_POSITION", "OrderSyncQueue", "OrderSyncResult",
     "OutboundSyncProvider", "RecoverableSyncError", "SyncConfigError", "UnrecoverableSyncError", "assign_properties",
-    "datasync_providers", "get_data_fields", "run_sync", "sync_all", "translate_property_mappings",
+    "datasync_providers", "get_data_fields", "run_sync", "save_results", "sync_all", "translate_property_mappings",
 ]

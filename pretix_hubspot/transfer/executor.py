@@ -11,7 +11,7 @@ as pretix's base class stores it, so the order page's "Data transfer to external
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
-from ..datasync_api import OrderSyncResult
+from ..datasync_api import OrderSyncResult, save_results
 from ..hubspot.errors import HubSpotConflict
 from ..models import HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS
 from .associations import AssociationStep
@@ -124,7 +124,7 @@ class Executor:
         Stores the record of every object that was written, also when the order failed otherwise (a later mapping,
         an association, a broken connection): a record id is remembered as soon as HubSpot has the record.
         """
-        to_create, to_update = [], []
+        to_save = []
         transmitted = now()
         for outcome in outcomes.values():
             for mapping in self.mappings:
@@ -163,12 +163,7 @@ class Executor:
                                                                     group.values)
                     result.sync_info = info
                     result.transmitted = transmitted
-                    (to_update if result.pk else to_create).append(result)
+                    to_save.append(result)
                     results.append(result)
                 outcome.mapped_objects[mapping.id] = results
-        if to_update:
-            OrderSyncResult.objects.bulk_update(to_update, ["external_object_type", "external_id_field", "id_value",
-                                                            "external_link_href", "external_link_display_name",
-                                                            "sync_info", "transmitted"])
-        if to_create:
-            OrderSyncResult.objects.bulk_create(to_create)
+        save_results(to_save)

@@ -37,7 +37,7 @@ from pretix.base.i18n import language
 from pretix.base.models import LogEntry, Order, OrderRefund
 from pretix.multidomain.urlreverse import eventreverse
 
-from ..datasync_api import OrderSyncResult
+from ..datasync_api import OrderSyncResult, save_results
 from ..hubspot.errors import HubSpotConfigError, HubSpotError, HubSpotRejected
 
 logger = logging.getLogger(__name__)
@@ -268,45 +268,41 @@ class MarketingEventWriter:
         Inputs HubSpot did not take by contact id (the contact was deleted meanwhile) are tried again by e-mail when
         the caller gave an e-mail for them (``emails``).
         """
-        out = {}
         api = self.events_api.add_event_attendees_api
-        account = external_account_id(self.event)
-        for chunk in _chunks(by_id):
-            inputs = [MarketingEventSubscriber(vid=int(vid), interaction_date_time=ms, properties=props or None)
-                      for _key, vid, ms, props in chunk]
-            try:
-                answer = self.api.call(api.record_by_contact_ids, link.external_event_id, state,
-                                       BatchInputMarketingEventSubscriber(inputs=inputs),
-                                       external_account_id=account)
-            except HubSpotError as e:
-                error = self._fail(e)
-                for key, *_rest in chunk:
-                    out[key] = error
-                continue
-            self._succeeded()
-            done = {str(_get(r, "vid")) for r in (_get(answer, "results") or [])}
-            problem = _first_error(answer)
-            for key, vid, *_rest in chunk:
-                out[key] = str(vid) if str(vid) in done else problem
-        for chunk in _chunks(by_email):
-            inputs = [MarketingEventEmailSubscriber(email=email, interaction_date_time=ms, properties=props or None,
-                                                    contact_properties=contact_props or None)
-                      for _key, email, ms, props, contact_props in chunk]
-            try:
-                answer = self.api.call(api.record_by_contact_emails, link.external_event_id, state,
-                                       BatchInputMarketingEventEmailSubscriber(inputs=inputs),
-                                       external_account_id=account)
-            except HubSpotError as e:
-                error = self._fail(e)
-                for key, *_rest in chunk:
-                    out[key] = error
-                continue
-            self._succeeded()
-            done = {str(_get(r, "email") or "").lower(): str(_get(r, "vid")) for r in (_get(answer, "results") or [])}
-            problem = _first_error(answer)
-            for key, email, *_rest in chunk:
-                out[key] = done.get(email.lower()) or problem
+        out = {}
+        # One request per chunk and kind of contact reference; HubSpot answers with the contacts it recorded.
+        self._record_batches(out, link, state, by_id, api.record_by_contact_ids, lambda answered: {
+            str(_get(r, "vid")): str(_get(r, "vid")) for r in answered
+        }, lambda chunk: BatchInputMarketingEventSubscriber(inputs=[
+            MarketingEventSubscriber(vid=int(vid), interaction_date_time=ms, properties=props or None)
+            for _key, vid, ms, props in chunk
+        ]), key_of=lambda vid: str(vid))
+        self._record_batches(out, link, state, by_email, api.record_by_contact_emails, lambda answered: {
+            str(_get(r, "email") or "").lower(): str(_get(r, "vid")) for r in answered
+        }, lambda chunk: BatchInputMarketingEventEmailSubscriber(inputs=[
+            MarketingEventEmailSubscriber(email=email, interaction_date_time=ms, properties=props or None,
+                                          contact_properties=contact_props or None)
+            for _key, email, ms, props, contact_props in chunk
+        ]), key_of=lambda email: email.lower())
         return out
+
+    def _record_batches(self, out, link, state, items, method, recorded, batch_input, key_of):
+        """Sends ``items`` in chunks through ``method``; puts each item's contact id (or error) into ``out``."""
+        account = external_account_id(self.event)
+        for chunk in _chunks(items):
+            try:
+                answer = self.api.call(method, link.external_event_id, state, batch_input(chunk),
+                                       external_account_id=account)
+            except HubSpotError as e:
+                error = self._fail(e)
+                for key, *_rest in chunk:
+                    out[key] = error
+                continue
+            self._succeeded()
+            done = recorded(_get(answer, "results") or [])
+            problem = _first_error(answer)
+            for key, reference, *_rest in chunk:
+                out[key] = done.get(key_of(reference)) or problem
 
     def _succeeded(self):
         # HubSpot took a request: a problem shown on the settings section (e.g. before reconnecting) is over.
@@ -515,7 +511,7 @@ class OrderStep:
 
     def _save(self, plans, connection):
         transmitted = now()
-        to_create, to_update = [], []
+        to_save = []
         for index, (outcome, link, sent, known) in enumerate(plans):
             participants = dict(sent)
             failed = None
@@ -544,14 +540,9 @@ class OrderStep:
             result.sync_info = {"action": "update" if changed else "nothing_to_do", "object_id": link.object_id,
                                 "participants": participants}
             result.transmitted = transmitted
-            (to_update if result.pk else to_create).append(result)
+            to_save.append(result)
             outcome.mapped_objects.setdefault(MAPPING_ID, []).append(result)
-        if to_update:
-            OrderSyncResult.objects.bulk_update(to_update, ["external_object_type", "external_id_field", "id_value",
-                                                            "external_link_href", "external_link_display_name",
-                                                            "sync_info", "transmitted"])
-        if to_create:
-            OrderSyncResult.objects.bulk_create(to_create)
+        save_results(to_save)
 
 
 def label(link, registered, cancelled):
