@@ -21,6 +21,7 @@ from ..hubspot.client import PAGE_MAX_WAIT
 from ..hubspot.value_rules import value_problem
 from ..models import HUBSPOT_CONTACTS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER_POSITION
 from ..transfer.associations import rows_of
+from ..transfer.company_domains import identifies_by_domain
 from ..transfer.currency import CURRENCY_PROPERTIES
 from ..transfer.planner import UPSERT, OrderOutcome, Planner
 from ..transfer.record_links import record_label, record_name
@@ -242,7 +243,11 @@ class PreviewBuilder:
         """How the sync looks for this mapping's records, in the order it tries."""
         id_property = mapping.external_id_field
         ways = [_("the record ID remembered from this order's last transfer")]
-        if unique or (mapping.external_object_type == HUBSPOT_CONTACTS and id_property == "email"):
+        if identifies_by_domain(mapping.external_object_type, id_property):
+            ways = [_("the companies this event's earlier transfers found or created for the domain"),
+                    _("HubSpot's search for the domain")]
+            unique = None  # not unique in HubSpot, yet never duplicated: nothing more to explain
+        elif unique or (mapping.external_object_type == HUBSPOT_CONTACTS and id_property == "email"):
             ways.append(_("the HubSpot property “{name}”").format(name=id_property))
         if mapping.external_object_type == HUBSPOT_CONTACTS and id_property != "email":
             ways.append(_("the e-mail address"))
@@ -298,6 +303,7 @@ class PreviewBuilder:
             record.how = {
                 "id": _("Found by the record ID remembered from this order's last transfer."),
                 "email": _("Found by the e-mail address {email}.").format(email=obj.email),
+                "domain": _("Found by the company domain {domain}.").format(domain=obj.id_value),
             }.get(obj.matched_by) or _("Found by “{name}” = {value}.").format(name=obj.matched_by,
                                                                               value=obj.id_value)
         else:

@@ -19,6 +19,7 @@ from ..hubspot.schema import (
 )
 from ..hubspot.value_rules import is_bool, is_number, unknown_options
 from ..models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
+from ..transfer.company_domains import identifies_by_domain
 from ..transfer.currency import currency_missing, currency_property, missing_currency_message
 from ..transfer.data_fields import get_data_fields
 
@@ -272,7 +273,11 @@ class MappingValidator:
                      IDENTIFIER, "pretix_id_field")
         if id_prop is not None:
             unique_by_nature = self.object_type == HUBSPOT_CONTACTS and id_prop.name == EMAIL_PROPERTY
-            if not id_prop.has_unique_value and self.object_type != HUBSPOT_CONTACTS:
+            # A company's domain is HubSpot's own de-duplication key for companies, though HubSpot does not enforce
+            # it: the transfer looks every company up by it (its stored results first, then HubSpot's search) and
+            # never creates a second company for a domain it knows (transfer/company_domains.py).
+            by_domain = identifies_by_domain(self.object_type, id_prop.name)
+            if not id_prop.has_unique_value and self.object_type != HUBSPOT_CONTACTS and not by_domain:
                 # Records other than contacts are then written with plain creates: after a lost answer, the next
                 # attempt cannot find the record and creates it a second time. Contacts are upserted by e-mail.
                 self.add(ERROR, _("The HubSpot property “{prop}” does not require unique values. Deals and other "
@@ -281,7 +286,7 @@ class MappingValidator:
                                   "property that holds unique values (the button below creates “pretix-order-id”) "
                                   "and choose it as the identifier.").format(prop=id_prop.display_name),
                          IDENTIFIER, "external_id_field", offer_identifier_property=True)
-            elif not id_prop.has_unique_value and not unique_by_nature:
+            elif not id_prop.has_unique_value and not unique_by_nature and not by_domain:
                 self.add(WARNING, _("The HubSpot property “{prop}” does not require unique values, so HubSpot may end "
                                     "up with duplicate records and cannot look them up by it reliably. Create a property "
                                     "that holds unique values (the button below creates “pretix-order-id”) and choose "

@@ -4,10 +4,12 @@ Finding the HubSpot record of each pretix object, and folding objects that mean 
 Records are found, in this order: by the HubSpot ID remembered from the order's previous sync, by the mapping's
 identifier property, and, for contacts, by e-mail (HubSpot's own key for contacts). Every lookup is a batch read
 (``batch/read``, with ``idProperty`` for the last two), never a search: search is eventually consistent and would
-miss a record written moments ago, which is how duplicates are born.
+miss a record written moments ago, which is how duplicates are born. The one exception are companies identified by
+their domain, which HubSpot does not keep unique (``find_companies_by_domain``, see ``company_domains``).
 """
-from ..models import HUBSPOT_CONTACTS
+from ..models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS
 from .batches import normalize_key, read_records
+from .company_domains import search_by_domain
 
 
 def find_records(api, object_type, objects, id_property, id_property_is_unique, read_properties,
@@ -40,6 +42,44 @@ def find_records(api, object_type, objects, id_property, id_property_is_unique, 
         lookup(_open(objects, by_value), lambda o: o.id_value, id_property)
     if object_type == HUBSPOT_CONTACTS and id_property != "email":
         lookup(_open(objects, by_value), lambda o: o.email, "email")
+
+
+def find_companies_by_domain(api, objects, read_properties, known_ids):
+    """
+    Sets ``record_id`` and ``current`` for the companies (``id_value``: a normalised domain) HubSpot has: first those
+    the plugin's memory names (``known_ids``: ``{domain: record id}`` from earlier transfers, read by id, so a company
+    written moments ago is found, search lag or not), then, for the domains still unknown, those HubSpot's search
+    finds: one request per 100 domains.
+    """
+    def found(obj, record):
+        obj.record_id = record["id"]
+        obj.current = record["properties"]
+        obj.matched_by = "domain"
+
+    remembered = {obj: known_ids[obj.id_value] for obj in objects if not obj.error and obj.id_value in known_ids}
+    if remembered:
+        try:
+            records = read_records(api, HUBSPOT_COMPANIES, remembered.values(), properties=read_properties)
+        except Exception as e:
+            for obj in remembered:
+                obj.fail(e)
+            records = {}
+        for obj, record_id in remembered.items():
+            if record_id in records:
+                found(obj, records[record_id])
+    # Companies not remembered, or deleted in HubSpot since: HubSpot's search.
+    unknown = [o for o in objects if not o.error and not o.record_id]
+    if not unknown:
+        return
+    try:
+        records = search_by_domain(api, [o.id_value for o in unknown], read_properties)
+    except Exception as e:
+        for obj in unknown:
+            obj.fail(e)
+        return
+    for obj in unknown:
+        if obj.id_value in records:
+            found(obj, records[obj.id_value])
 
 
 def _open(objects, by_value):

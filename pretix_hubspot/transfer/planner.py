@@ -30,8 +30,9 @@ from ..datasync_api import (
 from ..models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from .associations import inline_deal_association
 from .batches import WriteItem
+from .company_domains import identifies_by_domain, normalize_domain
 from .currency import currency_missing, currency_property, missing_currency_message
-from .matching import find_records, group_objects
+from .matching import find_companies_by_domain, find_records, group_objects
 from .values import MULTI_VALUE_SEPARATOR, same_value, to_hubspot
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,9 @@ class Planner:
         self.timezone = event.timezone
         # The orders whose previous attempt failed (set by the caller): their records are always looked up.
         self.retried = set()
+        # The HubSpot account and the sync provider of this run (set by ``previous_results``)
+        self.portal_id = None
+        self.provider = None
 
     # the orders and what earlier transfers wrote -----------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class Planner:
         object type. HubSpot numbers records per account, so an id from the account the event used before names an
         unrelated record (or none) in the current one: such objects are found by identifier or e-mail instead.
         """
+        self.portal_id, self.provider = portal_id, provider
         object_types = {m.id: m.external_object_type for m in self.mappings}
         results = {}
         for r in OrderSyncResult.objects.filter(order_id__in=list(outcomes), sync_provider=provider):
@@ -176,6 +181,25 @@ class Planner:
             r.trusted_object_id = (r.sync_info or {}).get("object_id") if same_place else None
             results[(r.order_id, r.order_position_id, r.mapping_id)] = r
         return results
+
+    def known_domains(self, mapping, domains):
+        """
+        ``{domain: record id}``: the companies earlier transfers of this event's mapping wrote or found for the domains
+        in the current HubSpot account. Read from pretix's stored results, which know a company from the moment it is
+        written, while HubSpot's search shows it only after a while. Of several companies, the oldest (lowest id).
+        """
+        known = {}
+        rows = OrderSyncResult.objects.filter(
+            order__event=self.event, sync_provider=self.provider, mapping_id=mapping.id,
+            external_object_type=mapping.external_object_type, id_value__in=list(set(domains)),
+        ).only("id_value", "sync_info", "external_link_href")
+        for r in rows:
+            record_id = (r.sync_info or {}).get("object_id")
+            if not record_id or result_portal_id(r) != self.portal_id:
+                continue
+            if r.id_value not in known or int(record_id) < int(known[r.id_value]):
+                known[r.id_value] = str(record_id)
+        return known
 
     # the values pretix gives each object --------------------------------------------------------------------------
 
@@ -244,6 +268,9 @@ class Planner:
     def build_object(self, mapping, order, position, inputs, definitions, previous):
         id_row = {"pretix_field": mapping.pretix_id_field, "external_field": mapping.external_id_field}
         id_value, _cut = self.hubspot_value(mapping, order, inputs, id_row, definitions)
+        if identifies_by_domain(mapping.external_object_type, mapping.external_id_field):
+            # compared and sent in one form, so that "www.Example.org" and "example.org/about" are one company
+            id_value = normalize_domain(id_value)
         if not id_value:
             return None
         values = [(mapping.external_id_field, id_value, MODE_OVERWRITE)]
@@ -367,7 +394,13 @@ class Planner:
         unique = self.identifier_is_unique(mapping)
         read_properties = self.read_properties(mapping)
         looked_up = self.needs_lookup(mapping, unique) if look_up is None else look_up
-        if looked_up:
+        if identifies_by_domain(object_type, id_property):
+            # HubSpot keeps domains not unique: every company is looked up (first in the results of earlier
+            # transfers, then with HubSpot's search), never upserted, and created only where neither finds it.
+            looked_up = True
+            known = self.known_domains(mapping, [o.id_value for o in objects])
+            find_companies_by_domain(self.api(), objects, read_properties, known)
+        elif looked_up:
             find_records(self.api(), object_type, objects, id_property, unique, read_properties)
         else:
             # A failed attempt may have written records whose answer got lost: a retry looks them up first.
