@@ -71,10 +71,10 @@ check-style: venv
 	$(VENV)/bin/flake8 $(STYLE_PATHS)
 	$(VENV)/bin/isort --check-only --diff $(STYLE_PATHS)
 
-# The HubSpot developer-platform project in hubspot-app/, written from the plugin's scope list (pretix_hubspot/hubspot/scopes.py);
+# The HubSpot developer-platform project in hubspot-app/, written from the plugin's scope list (pretix_hubspot/hubspot_api/scopes.py);
 # tests/test_hubspot_app.py fails while the committed copy differs. Needs no pretix installation.
 hubspot-app:
-	$(PYTHON) -m pretix_hubspot.hubspot.app_project hubspot-app
+	$(PYTHON) -m pretix_hubspot.hubspot_api.app_project hubspot-app
 
 check-migrations: venv
 	PYTHON=$(VENV)/bin/python tools/makemigrations.sh --check --dry-run

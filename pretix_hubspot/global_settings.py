@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from pretix.base.forms import SecretKeySettingsField
 
 from . import conf
-from .hubspot import oauth
+from .hubspot_api import oauth
 
 
 def fields() -> OrderedDict:

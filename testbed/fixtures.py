@@ -14,7 +14,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Event, Item, Organizer, Question, Team, User
 
-from pretix_hubspot.hubspot import ratelimit
+from pretix_hubspot.hubspot_api import ratelimit
 from testbed.urls import hubspot_settings_url
 
 # The HubSpot side: the sandbox server (``hubspot``) that the app, connection and connected event point at.

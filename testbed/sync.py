@@ -3,7 +3,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models.datasync import OrderSyncQueue, OrderSyncResult
 from pretix.base.services.datasync import sync_all
 
-from pretix_hubspot.hubspot.client import HubSpotApi
+from pretix_hubspot.hubspot_api.client import HubSpotApi
 from pretix_hubspot.models import ObjectMapping
 
 

@@ -5,7 +5,7 @@ import pytest
 from pretix.base.settings import GlobalSettingsObject
 
 from pretix_hubspot import conf
-from pretix_hubspot.hubspot import api_paths
+from pretix_hubspot.hubspot_api import api_paths
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 
 pytestmark = pytest.mark.django_db

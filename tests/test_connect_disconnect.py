@@ -6,7 +6,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import Event, LogEntry, Organizer
 
-from pretix_hubspot.hubspot import errors, oauth, tokens
+from pretix_hubspot.hubspot_api import errors, oauth, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 

@@ -7,7 +7,7 @@ from django.utils.timezone import now
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from pretix_hubspot.hubspot import scopes
+from pretix_hubspot.hubspot_api import scopes
 from testbed.urls import hubspot_settings_url
 
 

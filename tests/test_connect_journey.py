@@ -9,7 +9,7 @@ from django.urls import resolve
 from django_scopes import scopes_disabled
 from pretix.base.models import LogEntry
 
-from pretix_hubspot.hubspot import oauth, scopes, tokens
+from pretix_hubspot.hubspot_api import oauth, scopes, tokens
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 

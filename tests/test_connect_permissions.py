@@ -2,7 +2,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from pretix_hubspot.hubspot import oauth
+from pretix_hubspot.hubspot_api import oauth
 from pretix_hubspot.models import EventConnection, HubSpotConnection
 from testbed.urls import hubspot_settings_url
 

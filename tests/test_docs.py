@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pretix_hubspot import __version__, conf
-from pretix_hubspot.hubspot import scopes
+from pretix_hubspot.hubspot_api import scopes
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pretix_hubspot"

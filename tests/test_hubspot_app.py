@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pretix_hubspot.hubspot import app_project as hubspot_app, scopes
+from pretix_hubspot.hubspot_api import app_project as hubspot_app, scopes
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "hubspot-app"
@@ -137,7 +137,7 @@ def test_generator_refuses_static_auth_outside_private_distribution():
 def test_generator_runs_without_django_settings(tmp_path):
     # An administrator runs it in a shell, without Django settings.
     result = subprocess.run(
-        [sys.executable, "-m", "pretix_hubspot.hubspot.app_project", str(tmp_path),
+        [sys.executable, "-m", "pretix_hubspot.hubspot_api.app_project", str(tmp_path),
          "--redirect-url", "https://tickets.example.org/_hubspot/oauth_return/"],
         cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
     )

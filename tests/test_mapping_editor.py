@@ -400,7 +400,7 @@ def test_hubspot_fields_are_cached_and_can_be_refreshed(admin_client, connected_
 
 @pytest.mark.django_db
 def test_cache_is_per_hubspot_account(admin_client, connected_event, hubspot, real_cache, connection):
-    from pretix_hubspot.hubspot import schema
+    from pretix_hubspot.hubspot_api import schema
     first = schema.get_properties(connection, "contacts")
     hubspot.add_property("contacts", "badge", "Badge", "string", "text", portal_id=hubspot.SECOND_PORTAL_ID)
     tokens = hubspot.issue_tokens(hubspot.SECOND_PORTAL_ID)

@@ -9,7 +9,7 @@ import pytest
 from django.utils.timezone import now
 from django_scopes import scopes_disabled
 
-from pretix_hubspot.hubspot import errors, oauth, tokens
+from pretix_hubspot.hubspot_api import errors, oauth, tokens
 from pretix_hubspot.models import HubSpotConnection
 from pretix_hubspot.organizer import oauth_state
 from testbed.sync import contacts_mapping, enqueue, log_actions, queue_rows, run_queue

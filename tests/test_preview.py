@@ -270,8 +270,8 @@ def test_revoked_connection_is_an_error_for_every_mapping(sync_event, order, adm
 
 
 def test_values_checked_as_hubspot_checks_them():
-    from pretix_hubspot.hubspot.properties import HubSpotProperty
-    from pretix_hubspot.hubspot.value_rules import value_problem
+    from pretix_hubspot.hubspot_api.properties import HubSpotProperty
+    from pretix_hubspot.hubspot_api.value_rules import value_problem
 
     def check(kind, value, field_type="text", options=(), name="x", object_type="deals"):
         return value_problem(HubSpotProperty(name=name, label=name, type=kind, field_type=field_type,
@@ -394,7 +394,7 @@ def test_not_connected_and_unknown_orders(sync_event, order, admin_client, hubsp
 
 def test_preview_waits_for_the_shared_rate_limit(sync_event, order, admin_client, hubspot, monkeypatch):
     """The preview's requests count against the account's budget like the sync's: with 2 per second it waits."""
-    from pretix_hubspot.hubspot import ratelimit
+    from pretix_hubspot.hubspot_api import ratelimit
     monkeypatch.setattr(ratelimit, "HUBSPOT_OAUTH_LIMIT", 2)
     monkeypatch.setattr(ratelimit, "HUBSPOT_OAUTH_INTERVAL", 1.0)
     contacts_mapping(sync_event)

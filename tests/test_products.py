@@ -10,9 +10,9 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Item
 
-from pretix_hubspot.hubspot import scopes
-from pretix_hubspot.hubspot.client import HubSpotApi
-from pretix_hubspot.hubspot.schema import get_schema
+from pretix_hubspot.hubspot_api import scopes
+from pretix_hubspot.hubspot_api.client import HubSpotApi
+from pretix_hubspot.hubspot_api.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
 from pretix_hubspot.organizer.starter_sets import build_initial
 from pretix_hubspot.transfer.product_links import product_links

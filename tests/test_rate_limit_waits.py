@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from django.utils.timezone import now
 
-from pretix_hubspot.hubspot import ratelimit
-from pretix_hubspot.hubspot.client import PAGE_MAX_WAIT, HubSpotApi
-from pretix_hubspot.hubspot.errors import HubSpotRateLimited
+from pretix_hubspot.hubspot_api import ratelimit
+from pretix_hubspot.hubspot_api.client import PAGE_MAX_WAIT, HubSpotApi
+from pretix_hubspot.hubspot_api.errors import HubSpotRateLimited
 from pretix_hubspot.transfer import sync
 from testbed.sync import contacts_mapping, enqueue, queue_rows, run_queue
 

@@ -10,7 +10,7 @@ from hubspot.marketing.events import (
 )
 from hubspot.marketing.events.exceptions import ApiException, ForbiddenException, NotFoundException
 
-from pretix_hubspot.hubspot.api_paths import versioned_api_client
+from pretix_hubspot.hubspot_api.api_paths import versioned_api_client
 
 ACCOUNT = "pretix-org-1"
 START = datetime(2027, 5, 4, 9, 0, tzinfo=timezone.utc)

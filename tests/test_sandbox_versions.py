@@ -8,7 +8,7 @@ from hubspot.crm.contacts import (
 )
 from hubspot.crm.contacts.exceptions import NotFoundException
 
-from pretix_hubspot.hubspot.api_paths import versioned_api_client
+from pretix_hubspot.hubspot_api.api_paths import versioned_api_client
 
 
 def client(hubspot, version=None):

@@ -8,7 +8,7 @@ import pytest
 from django_scopes import scopes_disabled
 from pretix.base.models import Question
 
-from pretix_hubspot.hubspot.properties import HubSpotProperty
+from pretix_hubspot.hubspot_api.properties import HubSpotProperty
 from pretix_hubspot.transfer.values import to_hubspot
 from testbed.orders import make_order
 from testbed.sync import attendee_mapping, enqueue, log_actions, prop, queue_rows, records_by, run_queue

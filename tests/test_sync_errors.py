@@ -159,7 +159,7 @@ def test_rate_limit_429_waits_and_is_not_a_failed_attempt(sync_event, order, hub
 
 
 def test_rate_limit_longer_than_a_run_reschedules_without_counting(sync_event, order, hubspot, monkeypatch):
-    from pretix_hubspot.hubspot.client import HubSpotApi
+    from pretix_hubspot.hubspot_api.client import HubSpotApi
     monkeypatch.setattr(HubSpotApi, "max_rate_limit_wait", 0)
     contacts_mapping(sync_event)
     hubspot.fail_next(5, 429, path_prefix="/crm/objects/2026-09/contacts/batch/upsert")

@@ -4,8 +4,8 @@ import html
 import pytest
 from django_scopes import scopes_disabled
 
-from pretix_hubspot.hubspot import scopes
-from pretix_hubspot.hubspot.schema import get_schema
+from pretix_hubspot.hubspot_api import scopes
+from pretix_hubspot.hubspot_api.schema import get_schema
 from pretix_hubspot.models import ObjectMapping
 from pretix_hubspot.organizer.starter_sets import build_initial
 from pretix_hubspot.organizer.validation import validate_mapping

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from pretix_hubspot import tasks
-from pretix_hubspot.hubspot.ratelimit import PortalRateLimiter
+from pretix_hubspot.hubspot_api.ratelimit import PortalRateLimiter
 from testbed.orders import make_order
 from testbed.sync import contacts_mapping, deals_mapping, enqueue, queue_rows, run_queue
 

@@ -82,7 +82,7 @@ def measure(label, orders, sandbox):
 def test_benchmark(batching, connected_event, item, hubspot_app, monkeypatch):
     from django_scopes import scopes_disabled
 
-    from pretix_hubspot.hubspot import ratelimit
+    from pretix_hubspot.hubspot_api import ratelimit
     from pretix_hubspot.transfer.sync import HubSpotSync
     from testbed.orders import make_order
     from testbed.sync import add_identifier_properties, contacts_mapping, deals_mapping

@@ -16,9 +16,9 @@ from django_scopes import scopes_disabled
 
 from .. import crypto, log_actions
 from ..datasync_api import OrderSyncQueue
-from ..hubspot import oauth, scopes
-from ..hubspot.errors import OAuthError, RequiredScopesMissing
-from ..hubspot.tokens import store_tokens
+from ..hubspot_api import oauth, scopes
+from ..hubspot_api.errors import OAuthError, RequiredScopesMissing
+from ..hubspot_api.tokens import store_tokens
 from ..models import EventConnection, HubSpotConnection
 
 logger = logging.getLogger(__name__)

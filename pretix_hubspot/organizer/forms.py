@@ -188,7 +188,7 @@ def object_type_choices(event, mappings):
     HubSpot's standard object types and the connected account's custom objects; a custom object that a stored mapping
     uses stays a choice while HubSpot cannot be asked (or after the object was deleted there), so the list still saves.
     """
-    from ..hubspot.schema import get_custom_object_types
+    from ..hubspot_api.schema import get_custom_object_types
 
     connection = EventConnection.objects.connection_for(event)
     custom = get_custom_object_types(connection) if connection is not None else []

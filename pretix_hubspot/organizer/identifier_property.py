@@ -10,8 +10,8 @@ from enum import Enum
 from django.utils.translation import gettext_lazy as _
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
-from ..hubspot.client import HubSpotApi
-from ..hubspot.errors import ReconnectRequired, property_error
+from ..hubspot_api.client import HubSpotApi
+from ..hubspot_api.errors import ReconnectRequired, property_error
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from pretix.control.forms.mapping import PropertyMappingForm
 
 from ..datasync_api import MODE_APPEND_LIST, MODE_SET_IF_EMPTY, MODE_SET_IF_NEW, BaseSyncError
-from ..hubspot.client import PAGE_MAX_WAIT
-from ..hubspot.value_rules import value_problem
+from ..hubspot_api.client import PAGE_MAX_WAIT
+from ..hubspot_api.value_rules import value_problem
 from ..models import HUBSPOT_CONTACTS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER_POSITION
 from ..transfer.associations import rows_of
 from ..transfer.company_domains import identifies_by_domain

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 from pretix.base.models import Order
 
 from ..datasync_api import MODE_OVERWRITE
-from ..hubspot.schema import DEAL_STAGE_PROPERTY, ObjectSchema, Pipeline
+from ..hubspot_api.schema import DEAL_STAGE_PROPERTY, ObjectSchema, Pipeline
 from ..models import (
     HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, PRETIX_ORDER, PRETIX_ORDER_POSITION,
 )

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import conf, log_actions
-from ..hubspot import oauth
-from ..hubspot.errors import GrantRejected, HubSpotError, OAuthError
+from ..hubspot_api import oauth
+from ..hubspot_api.errors import GrantRejected, HubSpotError, OAuthError
 from ..models import HubSpotConnection
 from . import connections
 
@@ -71,7 +71,7 @@ def check_token(token: str):
     ``(account details, scopes HubSpot confirmed)`` for a static token, or ``TokenCheckError`` saying what is wrong.
     The token is only sent in the Authorization header.
     """
-    from ..hubspot.client import HubSpotApi
+    from ..hubspot_api.client import HubSpotApi
 
     try:
         account = oauth.account_details(token)

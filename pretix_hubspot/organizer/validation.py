@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from pretix.base.models import Question
 
 from ..datasync_api import AVAILABLE_MODELS, MODE_APPEND_LIST, ORDER_POSITION
-from ..hubspot.properties import TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER
-from ..hubspot.schema import (
+from ..hubspot_api.properties import TYPE_BOOL, TYPE_DATE, TYPE_DATETIME, TYPE_ENUMERATION, TYPE_NUMBER
+from ..hubspot_api.schema import (
     DEAL_STAGE_PROPERTY, PIPELINE_PROPERTIES, STAGE_PROPERTIES, TICKET_PIPELINE_PROPERTY, TICKET_STAGE_PROPERTY,
     ObjectSchema,
 )
-from ..hubspot.value_rules import is_bool, is_number, unknown_options
+from ..hubspot_api.value_rules import is_bool, is_number, unknown_options
 from ..models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS, HUBSPOT_TICKETS
 from ..transfer.company_domains import identifies_by_domain
 from ..transfer.currency import currency_missing, currency_property, missing_currency_message

@@ -220,8 +220,8 @@ def earlier_mappings(mapping):
 
 def association_types(connection, from_type, to_type):
     """The account's types for the pair, or None when HubSpot cannot be asked right now."""
-    from ..hubspot.errors import SchemaUnavailable
-    from ..hubspot.schema import get_association_types
+    from ..hubspot_api.errors import SchemaUnavailable
+    from ..hubspot_api.schema import get_association_types
     if connection is None:
         return None
     try:

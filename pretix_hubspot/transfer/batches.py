@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..hubspot.errors import HubSpotRejected, error_from_body
+from ..hubspot_api.errors import HubSpotRejected, error_from_body
 
 BATCH_SIZE = 100
 # Association batches take more inputs than record batches (HubSpot's v4 association batch create takes up to 2,000

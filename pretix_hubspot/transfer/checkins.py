@@ -24,7 +24,7 @@ from pretix.celery_app import app
 from pretix.helpers import OF_SELF
 
 from ..datasync_api import OrderSyncResult
-from ..hubspot.errors import HubSpotError, HubSpotRejected
+from ..hubspot_api.errors import HubSpotError, HubSpotRejected
 from .marketing_events import (
     ATTEND, MAPPING_ID, PARTICIPANTS_ATTENDEES, MarketingEventSettings, MarketingEventWriter, epoch_ms,
     external_event_id,

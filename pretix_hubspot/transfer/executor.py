@@ -12,7 +12,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from ..datasync_api import OrderSyncResult, save_results
-from ..hubspot.errors import HubSpotConflict
+from ..hubspot_api.errors import HubSpotConflict
 from ..models import HUBSPOT_DEALS, HUBSPOT_LINE_ITEMS
 from .associations import AssociationStep
 from .batches import WriteItem, associate_default, read_records, write_records

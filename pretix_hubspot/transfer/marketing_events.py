@@ -38,7 +38,7 @@ from pretix.base.models import LogEntry, Order, OrderRefund
 from pretix.multidomain.urlreverse import eventreverse
 
 from ..datasync_api import OrderSyncResult, save_results
-from ..hubspot.errors import HubSpotConfigError, HubSpotError, HubSpotRejected
+from ..hubspot_api.errors import HubSpotConfigError, HubSpotError, HubSpotRejected
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from pretix.base.i18n import language
 
 from ..datasync_api import BaseSyncError, RecoverableSyncError, SyncConfigError, UnrecoverableSyncError
-from ..hubspot.errors import (
+from ..hubspot_api.errors import (
     HubSpotAccountRuleError, HubSpotConfigError, HubSpotError, HubSpotRateLimited, required_rule_message,
 )
 

@@ -26,9 +26,9 @@ from .. import log_actions
 from ..datasync_api import (
     BaseSyncError, OrderSyncQueue, OutboundSyncProvider, SyncConfigError, UnrecoverableSyncError, datasync_providers,
 )
-from ..hubspot.client import HubSpotApi
-from ..hubspot.errors import HubSpotConfigError, HubSpotRateLimited, reconnect_message
-from ..hubspot.properties import PropertyCatalog
+from ..hubspot_api.client import HubSpotApi
+from ..hubspot_api.errors import HubSpotConfigError, HubSpotRateLimited, reconnect_message
+from ..hubspot_api.properties import PropertyCatalog
 from ..models import HUBSPOT_LINE_ITEMS
 from . import marketing_events
 from .batches import chunks

@@ -9,7 +9,7 @@ import logging
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from ..hubspot.properties import (  # noqa: F401 (the transfer's callers know them from here)
+from ..hubspot_api.properties import (  # noqa: F401 (the transfer's callers know them from here)
     MAX_TEXT_LENGTH, MULTI_VALUE_SEPARATOR,
 )
 

@@ -25,8 +25,8 @@ from pretix.helpers.security import (
 )
 
 from .. import conf, log_actions
-from ..hubspot import errors, oauth, schema, scope_descriptions, scopes, tokens
-from ..hubspot.scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
+from ..hubspot_api import errors, oauth, schema, scope_descriptions, scopes, tokens
+from ..hubspot_api.scopes import CUSTOM_OBJECT_SCOPES, OBJECT_TYPE_SCOPES, PROPERTY_SCOPES
 from ..models import (
     HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, MarketingEventLink,
     PendingAttendance,

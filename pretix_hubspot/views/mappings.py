@@ -15,8 +15,8 @@ from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import log_actions
 from ..datasync_api import get_data_fields
-from ..hubspot import errors, schema as hubspot_schema
-from ..hubspot.schema import DEAL_STAGE_PROPERTY
+from ..hubspot_api import errors, schema as hubspot_schema
+from ..hubspot_api.schema import DEAL_STAGE_PROPERTY
 from ..models import EventConnection
 from ..organizer.forms import (
     AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,

@@ -13,7 +13,7 @@ from pretix.control.permissions import OrganizerPermissionRequiredMixin
 from pretix.control.views.organizer import OrganizerDetailViewMixin
 
 from .. import conf
-from ..hubspot import scopes
+from ..hubspot_api import scopes
 from ..models import HubSpotConnection
 from ..organizer import static_tokens
 from ..permissions import ORGANIZER_SETTINGS_PERMISSION

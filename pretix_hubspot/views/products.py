@@ -14,7 +14,7 @@ from pretix.control.permissions import EventPermissionRequiredMixin
 from pretix.control.views.event import EventSettingsViewMixin
 
 from .. import log_actions
-from ..hubspot import products as hubspot_products
+from ..hubspot_api import products as hubspot_products
 from ..models import EventConnection
 from ..permissions import SETTINGS_PERMISSION
 from ..transfer.product_links import link_key, product_links, save_product_links

@@ -6,8 +6,8 @@ The scopes come from ``conf``, the list the plugin asks HubSpot for when someone
 cannot disagree (HubSpot refuses an installation whose requested scopes differ from the app's). The project in the
 repository's ``hubspot-app/`` folder is written by this module, and a test checks that it is up to date:
 
-    python -m pretix_hubspot.hubspot.app_project hubspot-app                    # the repository's copy (placeholder URL)
-    python -m pretix_hubspot.hubspot.app_project --redirect-url https://tickets.example.org/_hubspot/oauth_return/ my-app
+    python -m pretix_hubspot.hubspot_api.app_project hubspot-app                    # the repository's copy (placeholder URL)
+    python -m pretix_hubspot.hubspot_api.app_project --redirect-url https://tickets.example.org/_hubspot/oauth_return/ my-app
 """
 import argparse
 import json
@@ -93,7 +93,7 @@ def write_project(target: Path, **app_options) -> list:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m pretix_hubspot.hubspot.app_project",
+        prog="python -m pretix_hubspot.hubspot_api.app_project",
         description="Writes the HubSpot developer-platform project of the pretix HubSpot app, ready for "
                     "`hs project upload`.",
     )

@@ -1,6 +1,6 @@
 """
 The HubSpot scopes the plugin asks for. Free of Django imports, so that the HubSpot app project can be generated
-from them without a pretix installation (``python -m pretix_hubspot.hubspot.app_project``).
+from them without a pretix installation (``python -m pretix_hubspot.hubspot_api.app_project``).
 """
 
 # The scopes HubSpot must grant; without them the plugin cannot do its job. The same for an app with static auth:
