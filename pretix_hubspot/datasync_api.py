@@ -10,7 +10,8 @@ from pretix.base.datasync.datasync import (  # noqa: F401
     datasync_providers,
 )
 from pretix.base.datasync.sourcefields import (  # noqa: F401
-    AVAILABLE_MODELS, CAT_PRODUCT, EVENT, EVENT_OR_SUBEVENT, ORDER, ORDER_POSITION, DataFieldInfo, get_data_fields,
+    AVAILABLE_MODELS, CAT_INVOICE_ADDRESS, CAT_PRODUCT, EVENT, EVENT_OR_SUBEVENT, ORDER, ORDER_POSITION, DataFieldInfo,
+    get_data_fields,
 )
 from pretix.base.datasync.utils import assign_properties, translate_property_mappings  # noqa: F401
 from pretix.base.models.datasync import (  # noqa: F401
@@ -33,7 +34,8 @@ def save_results(results):
 
 
 __all__ = [
-    "AVAILABLE_MODELS", "BaseSyncError", "CAT_PRODUCT", "DataFieldInfo", "EVENT", "EVENT_OR_SUBEVENT", "MODE_APPEND_LIST", "MODE_OVERWRITE",
+    "AVAILABLE_MODELS", "BaseSyncError", "CAT_INVOICE_ADDRESS", "CAT_PRODUCT", "DataFieldInfo", "EVENT", "EVENT_OR_SUBEVENT",
+    "MODE_APPEND_LIST", "MODE_OVERWRITE",
     "MODE_SET_IF_EMPTY", "MODE_SET_IF_NEW", "ORDER", "ORDER_POSITION", "OrderSyncQueue", "OrderSyncResult",
     "OutboundSyncProvider", "RecoverableSyncError", "SyncConfigError", "UnrecoverableSyncError", "assign_properties",
     "datasync_providers", "get_data_fields", "run_sync", "save_results", "sync_all", "translate_property_mappings",

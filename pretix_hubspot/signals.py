@@ -25,7 +25,7 @@ from . import log_actions
 from .datasync_api import OrderSyncQueue
 from .models import HUBSPOT_OBJECT_TYPES, EventConnection, HubSpotConnection, ObjectMapping
 # export is imported here, not in the receiver: this also registers the export's Celery task in every process.
-from .organizer import export
+from .organizer import export, identifier_property
 from .permissions import ORDERS_PERMISSION, ORGANIZER_SETTINGS_PERMISSION, SETTINGS_PERMISSION, may_preview
 
 
@@ -185,7 +185,7 @@ def hubspot_global_settings(sender, **kwargs):
     log_actions.OPTIONS_CHANGED: _("The HubSpot transfer options have been changed."),
     log_actions.PRODUCTS_CHANGED: _("The HubSpot products of the event's products have been changed."),
     log_actions.PRODUCTS_CREATED: _("Products have been created in HubSpot for the event's products."),
-    log_actions.IDENTIFIER_PROPERTY_CREATED: _("The property pretix-order-id has been created in HubSpot "
+    log_actions.IDENTIFIER_PROPERTY_CREATED: _("The property {property} has been created in HubSpot "
                                                "account {portal_id} for {object_type}."),
     log_actions.STATIC_TOKEN_REJECTED: _("HubSpot no longer accepts the access token of HubSpot account "
                                          "{portal_id}. Please enter a new one in the organizer's HubSpot "
@@ -198,6 +198,9 @@ class HubSpotConnectionLogEntryType(NoOpShredderMixin, EventLogEntryType):
         if data.get("object_type"):
             # stored as HubSpot's identifier ("contacts"), shown in the user's language
             data = {**data, "object_type": str(dict(HUBSPOT_OBJECT_TYPES).get(data["object_type"], data["object_type"]))}
+        if data.get("property"):
+            # stored by its name ("pretix_company_id"), shown by its label as HubSpot shows it
+            data = {**data, "property": identifier_property.LABELS.get(data["property"], data["property"])}
         return super().display(logentry, data)
 
 

@@ -153,7 +153,7 @@ def connection(organizer, user, hubspot_app):
 
 @pytest.fixture
 def sync_event(connected_event, hubspot_app, monkeypatch):
-    """A connected event ready to sync: pretix-order-id exists in HubSpot, and retries and waits are short."""
+    """A connected event ready to sync: the identifier properties exist in HubSpot, and retries and waits are short."""
     from testbed.sync import add_identifier_properties, fast_client
     fast_client(monkeypatch)
     add_identifier_properties(hubspot_app)

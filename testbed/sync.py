@@ -5,6 +5,7 @@ from pretix.base.services.datasync import sync_all
 
 from pretix_hubspot.hubspot_api.client import HubSpotApi
 from pretix_hubspot.models import ObjectMapping
+from pretix_hubspot.organizer.identifier_property import property_for
 
 
 def prop(pretix_field, external_field, mode="overwrite", value_map=""):
@@ -12,10 +13,11 @@ def prop(pretix_field, external_field, mode="overwrite", value_map=""):
             "overwrite": mode}
 
 
-def add_identifier_properties(hubspot):
-    for object_type in ("contacts", "deals"):
-        hubspot.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
-                             has_unique_value=True)
+def add_identifier_properties(hubspot, object_types=("contacts", "deals", "companies")):
+    """The identifier properties the settings page's button creates: pretix-order-id, for companies pretix-company-id."""
+    for object_type in object_types:
+        identifier = property_for(object_type)
+        hubspot.add_property(object_type, identifier.name, identifier.label, "string", "text", has_unique_value=True)
 
 
 def with_implicit_associations(mapping):

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from pretix.base.models import Item
 
 from testbed.orders import make_order
+from testbed.sync import add_identifier_properties
 from tests.helpers.browser import assert_accessible, snapshot
 
 MAPPINGS = [("Order", "contacts"), ("Order", "companies"), ("Order", "deals"), ("OrderPosition", "line_items"),
@@ -35,9 +36,8 @@ def test_companies_line_items_and_labelled_associations(site_on_live_server, bro
     hubspot_product = hubspot.add_record("products", {"name": "Conference ticket", "price": "120", "hs_sku": "CONF"})
     with scopes_disabled():
         workshop = Item.objects.create(event=event, name="Workshop", default_price=Decimal("80.00"))
-    for object_type in ("contacts", "companies", "deals", "line_items"):
-        hubspot.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
-                             has_unique_value=True)
+    # pretix-order-id, for companies pretix-company-id
+    add_identifier_properties(hubspot, ("contacts", "companies", "deals", "line_items"))
 
     # Connect.
     page.goto(f"{base}/hubspot/")

@@ -6,8 +6,8 @@ from django_scopes import scopes_disabled
 from pretix.base.models.datasync import MODE_OVERWRITE, MODE_SET_IF_EMPTY
 
 from tests.helpers.mappings import (
-    DEAL_STAGE_MAP, add_order_id_property, base_url, edit_url, editor_post, list_post, log_actions, make_mapping,
-    mappings_of, messages_of, select2_properties,
+    DEAL_STAGE_MAP, add_identifier_property, add_order_id_property, base_url, edit_url, editor_post, list_post,
+    log_actions, make_mapping, mappings_of, messages_of, select2_properties,
 )
 
 
@@ -272,14 +272,16 @@ def test_value_map_for_deal_stage(admin_client, connected_event, hubspot):
      [("attendee_name_given_name", "firstname"), ("attendee_name_family_name", "lastname"),
       ("attendee_company", "company")]),
 
-    ("Order", "companies", ("invoice_address_company", "pretix_order_id"),
+    ("Order", "companies", ("invoice_address_company_key", "pretix_company_id"),
      [("invoice_address_company", "name"), ("invoice_address_street", "address"),
       ("invoice_address_zipcode", "zip"), ("invoice_address_city", "city"), ("invoice_address_country", "country")]),
     ("OrderPosition", "line_items", ("ticket_id", "pretix_order_id"),
      [("product", "name"), ("ticket_price", "price"), ("hubspot_product_id", "hs_product_id")]),
+    ("Order", "tickets", ("order_code", "pretix_order_id"),
+     [("event_order_code", "subject"), ("order_status", "hs_pipeline"), ("order_status", "hs_pipeline_stage")]),
 ])
 def test_starter_sets(admin_client, connected_event, hubspot, pretix_model, object_type, identifier, expected):
-    add_order_id_property(hubspot, object_type)
+    add_identifier_property(hubspot, object_type)
     mapping = make_mapping(connected_event, pretix_model, object_type)
     page = admin_client.get(edit_url(mapping))
     assert "Fill in suggested properties" in page.content.decode()
@@ -299,6 +301,11 @@ def test_starter_sets(admin_client, connected_event, hubspot, pretix_model, obje
     if object_type == "deals":
         # Order status → deal stage arrives with a value map onto the account's pipeline.
         assert json.loads(rows[-1]["value_map"]) == DEAL_STAGE_MAP
+    if object_type == "tickets":
+        # Order status → the default ticket pipeline ("Support Pipeline", id 0) and its stages: a pending order's
+        # ticket is "New", the ticket of a paid, expired or canceled one "Closed".
+        assert json.loads(rows[1]["value_map"]) == {"n": "0", "p": "0", "e": "0", "c": "0"}
+        assert json.loads(rows[2]["value_map"]) == {"n": "1", "p": "4", "e": "4", "c": "4"}
     response = admin_client.post(edit_url(mapping), editor_post(identifier, rows, 0), follow=True)
     assert "Your changes have been saved." in messages_of(response)
     mapping.refresh_from_db()
@@ -318,6 +325,19 @@ def test_starter_set_leaves_out_properties_the_account_lacks(admin_client, conne
     html = page.content.decode()
     assert "The property “pretix_order_id” does not exist for contacts in your HubSpot account." in html
     assert 'action="/control/event/techevents/pyconf/hubspot/identifier-property/"' in html
+
+
+@pytest.mark.django_db
+def test_companies_starter_set_offers_to_create_pretix_company_id(admin_client, connected_event, hubspot):
+    mapping = make_mapping(connected_event, "Order", "companies")
+    page = admin_client.get(edit_url(mapping) + "?starter=1")
+    assert (page.context["identifier_form"].initial["pretix_id_field"],
+            page.context["identifier_form"].initial["external_id_field"]) == (
+        "invoice_address_company_key", "pretix_company_id")
+    html = page.content.decode()
+    assert "The property “pretix_company_id” does not exist for companies in your HubSpot account." in html
+    assert "Create the property “pretix-company-id” with unique values for Companies in HubSpot" in " ".join(
+        html.split())
 
 
 # --- HubSpot cannot be reached ---------------------------------------------------------------------------------------

@@ -11,19 +11,21 @@ from pretix_hubspot.organizer.starter_sets import build_initial
 from pretix_hubspot.organizer.validation import validate_mapping
 from pretix_hubspot.transfer.record_links import label_for_link
 from testbed.orders import make_order
-from testbed.sync import deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue
+from testbed.sync import (
+    add_identifier_properties, deals_mapping, enqueue, log_actions, prop, queue_rows, records_by, results, run_queue,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def unique_identifier_property(hubspot, object_type):
-    hubspot.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text", has_unique_value=True)
+    add_identifier_properties(hubspot, (object_type,))
 
 
 def companies_mapping(event, position=0):
     return ObjectMapping.objects.create(
         event=event, position=position, pretix_model="Order", external_object_type="companies",
-        pretix_id_field="invoice_address_company", external_id_field="pretix_order_id",
+        pretix_id_field="invoice_address_company_key", external_id_field="pretix_company_id",
         property_mappings=[prop("invoice_address_company", "name"), prop("invoice_address_city", "city")],
     )
 
@@ -62,13 +64,34 @@ def test_orders_naming_one_company_make_one_company_record(sync_event, item, hub
     assert label_for_link(results(orders[0])[0].external_link_href,
                           results(orders[0])[0].external_link_display_name) == f"Company #{doe['id']} – Doe Industries"
 
-    # A later run finds the companies again by their identifier instead of creating them a second time.
-    later = company_order(sync_event, item, "CO004", "Acme", city="Hamburg")
+    assert sorted(c["properties"]["pretix_company_id"] for c in companies) == ["acme|DE", "doe industries|DE"]
+
+    # A later run finds the companies again by their identifier instead of creating them a second time, also when
+    # the buyer typed the name a little differently.
+    later = company_order(sync_event, item, "CO004", "  ACME. ", city="Hamburg")
     enqueue(later)
     run_queue()
     assert len(hubspot.records("companies")) == 2
-    [acme] = records_by(hubspot, "companies", "name", "Acme")
+    [acme] = records_by(hubspot, "companies", "pretix_company_id", "acme|DE")
     assert results(later)[0].sync_info["object_id"] == acme["id"]
+
+
+def test_an_order_without_a_company_makes_no_company_record_and_still_syncs(sync_event, item, hubspot):
+    companies_mapping(sync_event, position=0)
+    deals_mapping(sync_event, position=1)
+    without_company = company_order(sync_event, item, "CO010", "")
+    with scopes_disabled():
+        without_address = make_order(sync_event, item, code="CO011", email="co011@example.org")
+    for order in (without_company, without_address):
+        enqueue(order)
+    run_queue()
+
+    assert queue_rows() == []
+    assert hubspot.records("companies") == []
+    assert sorted(d["properties"]["pretix_order_id"].split("-")[-1] for d in hubspot.records("deals")) == [
+        "CO010", "CO011"]
+    for order in (without_company, without_address):
+        assert not any(a.startswith("pretix.event.order.data_sync.failed") for a, d in log_actions(order))
 
 
 def test_one_line_item_per_position_on_the_orders_deal(sync_event, order, hubspot):
@@ -154,12 +177,11 @@ def test_tickets_are_written_in_their_pipeline(sync_event, order, hubspot):
 
 
 def test_starter_sets_for_companies_and_line_items(sync_event, hubspot):
-    unique_identifier_property(hubspot, "companies")
     unique_identifier_property(hubspot, "line_items")
     connection = sync_event.hubspot_connection.connection
     with scopes_disabled():
         identifier, rows = build_initial(sync_event, "Order", "companies", get_schema(connection, "companies"))
-    assert identifier == {"pretix_id_field": "invoice_address_company", "external_id_field": "pretix_order_id"}
+    assert identifier == {"pretix_id_field": "invoice_address_company_key", "external_id_field": "pretix_company_id"}
     assert [(r["pretix_field"], r["external_field"]) for r in rows] == [
         ("invoice_address_company", "name"), ("invoice_address_street", "address"),
         ("invoice_address_zipcode", "zip"), ("invoice_address_city", "city"), ("invoice_address_country", "country")]
@@ -190,13 +212,23 @@ def test_settings_page_offers_the_identifier_property_for_the_types_the_mappings
     companies_mapping(connected_event)
     page = admin_client.get(hubspot_settings_url(connected_event)).content.decode()
     assert 'name="object_type" value="companies"' in page
+    text = " ".join(html.unescape(page).split())
+    assert 'Create "pretix-company-id" for Companies' in text
+    assert 'Create "pretix-order-id" for Contacts' in text and 'Create "pretix-order-id" for Companies' not in text
 
     response = admin_client.post(hubspot_settings_url(connected_event, "identifier-property/"),
                                  {"object_type": "companies"}, follow=True)
-    assert 'The property "pretix-order-id" has been created in HubSpot for Companies.' in html.unescape(
-        response.content.decode())
-    [created] = [p for p in hubspot_app.properties("companies") if p["name"] == "pretix_order_id"]
-    assert created["hasUniqueValue"] is True
+    text = " ".join(html.unescape(response.content.decode()).split())
+    assert 'The property "pretix-company-id" has been created in HubSpot for Companies.' in text
+    assert '"pretix-company-id" exists for Companies, with unique values.' in text
+    [created] = [p for p in hubspot_app.properties("companies") if p["name"] == "pretix_company_id"]
+    assert created["hasUniqueValue"] is True and created["label"] == "pretix-company-id"
+    assert "company name of the invoice address" in created["description"]
+    assert not [p for p in hubspot_app.properties("companies") if p["name"] == "pretix_order_id"]
+    # Contacts still get pretix-order-id.
+    admin_client.post(hubspot_settings_url(connected_event, "identifier-property/"), {"object_type": "contacts"})
+    assert [p["label"] for p in hubspot_app.properties("contacts") if p["name"] == "pretix_order_id"] == [
+        "pretix-order-id"]
 
 
 def test_deals_and_line_items_carry_the_events_currency(sync_event, order, hubspot):
@@ -334,3 +366,38 @@ def test_settings_page_names_custom_objects_when_a_mapping_uses_one_without_the_
     connection.save()
     page = " ".join(html.unescape(admin_client.get(hubspot_settings_url(sync_event)).content.decode()).split())
     assert "Mappings onto Custom objects need permissions this connection was not granted" in page
+
+
+def test_tickets_starter_set_puts_each_orders_ticket_in_the_stage_of_its_status(sync_event, item, hubspot):
+    unique_identifier_property(hubspot, "tickets")
+    connection = sync_event.hubspot_connection.connection
+    with scopes_disabled():
+        identifier, rows = build_initial(sync_event, "Order", "tickets", get_schema(connection, "tickets", fresh=True))
+        assert validate_mapping(sync_event, "Order", "tickets", identifier, rows,
+                                get_schema(connection, "tickets")) == []
+        ObjectMapping.objects.create(
+            event=sync_event, pretix_model="Order", external_object_type="tickets",
+            pretix_id_field=identifier["pretix_id_field"], external_id_field=identifier["external_id_field"],
+            property_mappings=rows)
+        pending = make_order(sync_event, item, code="TK001", email="tk001@example.org", status="n")
+        paid = make_order(sync_event, item, code="TK002", email="tk002@example.org", status="p")
+    for order in (pending, paid):
+        enqueue(order)
+    run_queue()
+
+    assert queue_rows() == []
+    tickets = {t["properties"]["pretix_order_id"]: t["properties"] for t in hubspot.records("tickets")}
+    assert set(tickets) == {"TK001", "TK002"}
+    assert tickets["TK001"]["subject"] == "PYCONF-TK001"
+    assert (tickets["TK001"]["hs_pipeline"], tickets["TK001"]["hs_pipeline_stage"]) == ("0", "1")  # New
+    assert (tickets["TK002"]["hs_pipeline"], tickets["TK002"]["hs_pipeline_stage"]) == ("0", "4")  # Closed
+
+    # The order is paid later: its ticket moves on to "Closed".
+    with scopes_disabled():
+        pending.status = "p"
+        pending.save()
+    enqueue(pending)
+    run_queue()
+    [ticket] = records_by(hubspot, "tickets", "pretix_order_id", "TK001")
+    assert ticket["properties"]["hs_pipeline_stage"] == "4"
+    assert len(hubspot.records("tickets")) == 2

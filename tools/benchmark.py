@@ -127,14 +127,12 @@ def test_benchmark_five_mappings(connected_event, item, hubspot_app, monkeypatch
     logging.getLogger("pretix_hubspot").setLevel(logging.WARNING)
     sandbox = hubspot_app
     add_identifier_properties(sandbox)
-    for object_type in ("companies", "line_items"):
-        sandbox.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
-                             has_unique_value=True)
+    add_identifier_properties(sandbox, ("line_items",))
     event = connected_event
     buyers = contacts_mapping(event, position=0)
     companies = ObjectMapping.objects.create(
         event=event, position=1, pretix_model="Order", external_object_type="companies",
-        pretix_id_field="invoice_address_company", external_id_field="pretix_order_id",
+        pretix_id_field="invoice_address_company_key", external_id_field="pretix_company_id",
         property_mappings=[prop("invoice_address_company", "name"), prop("invoice_address_city", "city")],
         associations=[association(buyers)])
     deals = deals_mapping(event, position=2)

@@ -97,6 +97,9 @@ def _cache_key(connection, what):
 def _stage_from_sdk(s) -> PipelineStage:
     metadata = s.metadata or {}
     is_closed = metadata.get("isClosed")
+    if is_closed is None and metadata.get("ticketState"):
+        # ticket stages say "OPEN" or "CLOSED" instead
+        is_closed = str(metadata["ticketState"]).upper() == "CLOSED"
     probability = metadata.get("probability")
     try:
         probability = float(probability) if probability not in (None, "") else None

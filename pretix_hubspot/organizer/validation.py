@@ -22,6 +22,7 @@ from ..models import HUBSPOT_COMPANIES, HUBSPOT_CONTACTS, HUBSPOT_DEALS, HUBSPOT
 from ..transfer.company_domains import identifies_by_domain
 from ..transfer.currency import currency_missing, currency_property, missing_currency_message
 from ..transfer.data_fields import get_data_fields
+from . import identifier_property
 
 ERROR = "error"
 WARNING = "warning"
@@ -65,7 +66,7 @@ class Issue:
     # IDENTIFIER, the index of a property row, or None for the mapping as a whole
     target: Union[str, int, None] = None
     field: Optional[str] = None
-    # Offer the button that creates the pretix-order-id property with unique values
+    # Offer the button that creates the identifier property (pretix-order-id, pretix-company-id) with unique values
     offer_identifier_property: bool = False
 
     @property
@@ -277,20 +278,21 @@ class MappingValidator:
             # it: the transfer looks every company up by it (its stored results first, then HubSpot's search) and
             # never creates a second company for a domain it knows (transfer/company_domains.py).
             by_domain = identifies_by_domain(self.object_type, id_prop.name)
+            identifier_label = identifier_property.property_for(self.object_type).label
             if not id_prop.has_unique_value and self.object_type != HUBSPOT_CONTACTS and not by_domain:
                 # Records other than contacts are then written with plain creates: after a lost answer, the next
                 # attempt cannot find the record and creates it a second time. Contacts are upserted by e-mail.
                 self.add(ERROR, _("The HubSpot property “{prop}” does not require unique values. Deals and other "
                                   "records that are not contacts can only be identified by a property with unique "
                                   "values: otherwise a lost answer from HubSpot would create a duplicate. Create a "
-                                  "property that holds unique values (the button below creates “pretix-order-id”) "
-                                  "and choose it as the identifier.").format(prop=id_prop.display_name),
+                                  "property that holds unique values (the button below creates “{identifier}”) "
+                                  "and choose it as the identifier.").format(prop=id_prop.display_name, identifier=identifier_label),
                          IDENTIFIER, "external_id_field", offer_identifier_property=True)
             elif not id_prop.has_unique_value and not unique_by_nature and not by_domain:
                 self.add(WARNING, _("The HubSpot property “{prop}” does not require unique values, so HubSpot may end "
                                     "up with duplicate records and cannot look them up by it reliably. Create a property "
-                                    "that holds unique values (the button below creates “pretix-order-id”) and choose "
-                                    "it as the identifier.").format(prop=id_prop.display_name),
+                                    "that holds unique values (the button below creates “{identifier}”) and choose "
+                                    "it as the identifier.").format(prop=id_prop.display_name, identifier=identifier_label),
                          IDENTIFIER, "external_id_field", offer_identifier_property=True)
 
         seen = {}

@@ -145,7 +145,8 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
 
     def identifier_properties(self, connection):
         """
-        Per HubSpot object type: whether pretix-order-id exists there ("unique", "not_unique", "missing"), or
+        Per HubSpot object type: whether its identifier property (pretix-order-id, for companies pretix-company-id)
+        exists there ("unique", "not_unique", "missing"), or
         "unknown" when HubSpot cannot be asked right now. Uses the editor's field list, kept for a few minutes.
 
         After a failed renewal HubSpot is not asked: the "Access" line reports that failure, and a page view must not
@@ -164,12 +165,13 @@ class SettingsView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templat
                               else schema.cached_properties(connection, object_type))
             except errors.SchemaUnavailable:
                 properties = None
-            prop = (properties or {}).get(identifier_property.PROPERTY_NAME)
+            identifier = identifier_property.property_for(object_type)
+            prop = (properties or {}).get(identifier.name)
             if properties is None:
                 state = "unknown"
             else:
                 state = "missing" if prop is None else ("unique" if prop.has_unique_value else "not_unique")
-            states.append({"object_type": object_type, "label": label, "state": state})
+            states.append({"object_type": object_type, "label": label, "state": state, "property": identifier.label})
         return states
 
     def reusable_connections(self, current):
@@ -276,7 +278,7 @@ class DisconnectView(EventSettingsViewMixin, EventPermissionRequiredMixin, Templ
 
 
 class IdentifierPropertyCreateView(EventActionView):
-    """Creates the pretix-order-id property in the connected HubSpot account for contacts or deals."""
+    """Creates the identifier property (see ``identifier_property.property_for``) of an object type in HubSpot."""
 
     def back(self):
         # The mapping editor offers this button too: back there.
@@ -301,12 +303,13 @@ class IdentifierPropertyCreateView(EventActionView):
             messages.error(request, str(e))
             return self.back()
 
-        texts = {"property": identifier_property.PROPERTY_LABEL, "object_type": labels[object_type]}
+        identifier = identifier_property.property_for(object_type)
+        texts = {"property": identifier.label, "object_type": labels[object_type]}
         if outcome == identifier_property.Outcome.CREATED:
             schema.forget(connection)  # the editor's cached field list does not know the new property yet
             request.event.log_action(log_actions.IDENTIFIER_PROPERTY_CREATED, user=request.user, data={
                 "portal_id": connection.portal_id, "object_type": object_type,
-                "property": identifier_property.PROPERTY_NAME,
+                "property": identifier.name,
             })
             messages.success(request, _('The property "{property}" has been created in HubSpot for {object_type}.')
                              .format(**texts))

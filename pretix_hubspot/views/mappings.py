@@ -21,7 +21,8 @@ from ..models import EventConnection
 from ..organizer.forms import (
     AssociationFormSet, IdentifierForm, MappingPropertyFormSet, external_fields_id, object_mapping_formset_for,
 )
-from ..organizer.starter_sets import ORDER_ID_PROPERTY, build_initial, build_required_rows, get_starter_set
+from ..organizer.identifier_property import property_for
+from ..organizer.starter_sets import build_initial, build_required_rows, get_starter_set
 from ..organizer.validation import IDENTIFIER, validate_mapping
 from ..permissions import SETTINGS_PERMISSION
 from ..transfer import associations as association_setup
@@ -169,7 +170,8 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         # Saving checks against the account as it is now; showing the page may use what HubSpot said a minute ago ...
         fresh = self.request.method == "POST"
         schema, notice = load_schema(self.request.event, self.mapping.external_object_type, fresh=fresh)
-        identifier = self.mapping.external_id_field or (ORDER_ID_PROPERTY if self.starter_requested() else "")
+        starter = get_starter_set(self.mapping.pretix_model, self.mapping.external_object_type)
+        identifier = self.mapping.external_id_field or (starter.identifier[1] if starter and self.starter_requested() else "")
         if schema is not None and not fresh and identifier and identifier not in schema.properties:
             # ... unless the identifier property is missing from that answer: it may have been created a moment ago
             # with the button on this page, and the organizer should not be told it is still missing.
@@ -189,7 +191,8 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         if starter:
             identifier_initial, rows = build_initial(event, mapping.pretix_model, mapping.external_object_type, schema)
         elif data is None and self.is_empty():
-            # A new deals mapping starts with the rows HubSpot insists on (deal name, stage), not stored until saved.
+            # A new deals or tickets mapping starts with the rows HubSpot insists on (name, pipeline, stage), not
+            # stored until saved.
             rows = build_required_rows(event, mapping.pretix_model, mapping.external_object_type, schema)
         identifier_form = IdentifierForm(data=data, initial=identifier_initial, event=event,
                                          pretix_model=mapping.pretix_model, external_fields=external_fields)
@@ -322,6 +325,7 @@ class MappingEditView(EventSettingsViewMixin, MappingMixin, TemplateView):
         ctx.setdefault("issues", [])
         ctx.setdefault("general_errors", [])
         ctx.setdefault("identifier_property_offer", any(i.offer_identifier_property for i in ctx["issues"]))
+        ctx["identifier_property"] = property_for(self.mapping.external_object_type).label
         return ctx
 
     def pretix_field_info(self):

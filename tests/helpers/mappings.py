@@ -5,6 +5,7 @@ from django_scopes import scopes_disabled
 from pretix.base.models.datasync import MODE_OVERWRITE
 
 from pretix_hubspot.models import ObjectMapping
+from pretix_hubspot.organizer.identifier_property import property_for
 
 
 def base_url(event):
@@ -67,6 +68,12 @@ def make_mapping(event, pretix_model="Order", object_type="contacts", identifier
 def add_order_id_property(hubspot, object_type="contacts", unique=True):
     hubspot.add_property(object_type, "pretix_order_id", "pretix-order-id", "string", "text",
                          has_unique_value=unique)
+
+
+def add_identifier_property(hubspot, object_type="contacts"):
+    """The property the settings page's button creates for the type (for companies pretix-company-id)."""
+    identifier = property_for(object_type)
+    hubspot.add_property(object_type, identifier.name, identifier.label, "string", "text", has_unique_value=True)
 
 
 def messages_of(response):
